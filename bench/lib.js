@@ -1,0 +1,289 @@
+#!/usr/bin/env node
+'use strict';
+// Helper for bench/run.sh. Plain JavaScript, no dependencies.
+//
+//   node bench/lib.js parse <redis-benchmark-output-file> <exit-code>
+//       -> prints "<ops/s>" or "n/a <reason>"
+//   node bench/lib.js load <port> <nkeys> [host]
+//       -> SETs key:0..key:<nkeys-1> (8-byte value "vNNNNNNN") over one
+//          pipelined connection; prints "<ok-count> <error-count>"
+//   node bench/lib.js report <results.tsv> <memory.tsv> <machine-info-file>
+//       -> prints the plain-text table and the markdown block
+
+const fs = require('fs');
+const net = require('net');
+
+function parseBenchOutput(file, exitCode) {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return 'n/a no-output';
+  }
+  // redis-benchmark -e prints "Error from server: ..." for error replies.
+  const errLine = text.split(/\r?\n/).find((l) => /Error from server|^ERR |^-ERR/.test(l));
+  if (errLine) return 'n/a error-reply: ' + errLine.trim().slice(0, 120);
+  if (String(exitCode) === '124') return 'n/a timeout';
+  // CSV rows look like: "SET","123456.79","0.215",...   (header: "test","rps",...)
+  let rps = null;
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^"([^"]*)","([0-9.]+)"/.exec(line.trim());
+    if (m && m[1] !== 'test') rps = Number(m[2]);
+  }
+  if (rps === null) {
+    const other = text.split(/\r?\n/).find((l) => /error|refused|reset|closed/i.test(l));
+    return 'n/a ' + (other ? other.trim().slice(0, 120) : 'unparseable-output exit=' + exitCode);
+  }
+  if (String(exitCode) !== '0') return 'n/a exit=' + exitCode;
+  if (!(rps > 0)) return 'n/a zero-rps';
+  return String(rps);
+}
+
+function load(port, nkeys, host) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: host || '127.0.0.1' });
+    sock.setNoDelay(true);
+    const WINDOW = 20000; // commands in flight
+    const BATCH = 2000; // commands per write
+    let sent = 0;
+    let replies = 0;
+    let ok = 0;
+    let errors = 0;
+    let firstError = null;
+    let pending = Buffer.alloc(0);
+
+    function encode(i) {
+      const k = 'key:' + i;
+      const v = 'v' + String(i).padStart(7, '0');
+      return `*3\r\n$3\r\nSET\r\n$${Buffer.byteLength(k)}\r\n${k}\r\n$${v.length}\r\n${v}\r\n`;
+    }
+    function pump() {
+      while (sent < nkeys && sent - replies < WINDOW) {
+        const end = Math.min(nkeys, sent + BATCH);
+        let s = '';
+        for (let i = sent; i < end; i++) s += encode(i);
+        sent = end;
+        sock.write(s);
+      }
+    }
+    sock.on('connect', pump);
+    sock.on('data', (chunk) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let pos = 0;
+      for (;;) {
+        const nl = pending.indexOf('\r\n', pos);
+        if (nl < 0) break;
+        const t = pending[pos];
+        if (t === 0x2b /* + */) ok++;
+        else {
+          errors++;
+          if (!firstError) firstError = pending.slice(pos, nl).toString();
+        }
+        replies++;
+        pos = nl + 2;
+      }
+      pending = pending.slice(pos);
+      if (replies >= nkeys) {
+        sock.end();
+        resolve({ ok, errors, firstError });
+      } else pump();
+    });
+    sock.on('error', reject);
+    sock.on('close', () => {
+      if (replies < nkeys) reject(new Error(`connection closed after ${replies}/${nkeys} replies`));
+    });
+  });
+}
+
+function fmtNum(x, digits) {
+  if (x === null || x === undefined || Number.isNaN(x)) return 'n/a';
+  return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+function ratio(a, b) {
+  if (a === null || b === null || !(b > 0)) return 'n/a';
+  return (a / b).toFixed(2);
+}
+function num(s) {
+  if (s === undefined || s === '' || s === 'n/a') return null;
+  const n = Number(s);
+  return Number.isFinite(n) ? n : null;
+}
+
+function readTsv(file) {
+  if (!file || !fs.existsSync(file)) return [];
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith('#'))
+    .map((l) => l.split('\t'));
+}
+
+function textTable(header, rows) {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => (i < 2 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ');
+  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+function mdTable(header, rows) {
+  const align = header.map((_, i) => (i < 2 ? ':--' : '--:'));
+  const line = (r) => '| ' + r.join(' | ') + ' |';
+  return [line(header), line(align), ...rows.map(line)].join('\n');
+}
+
+function report(resultsFile, memFile, infoFile) {
+  // results.tsv: server test pipeline requests rep ops cpu_sec status
+  const runs = readTsv(resultsFile);
+  const best = new Map(); // key test|pipeline|server -> {ops, cpu, requests, status}
+  const order = [];
+  for (const [server, test, pipeline, requests, , ops, cpu, ...status] of runs) {
+    const key = `${test}|${pipeline}`;
+    if (!order.includes(key)) order.push(key);
+    const k = `${key}|${server}`;
+    const cur = best.get(k) || { ops: null, cpu: null, requests: Number(requests), na: null };
+    const o = num(ops);
+    if (o === null) {
+      cur.na = cur.na || status.join(' ') || 'n/a';
+      // A run with error replies poisons the result for that server/test.
+      if (/error-reply/.test(status.join(' '))) cur.errored = true;
+    } else if (cur.ops === null || o > cur.ops) {
+      cur.ops = o;
+      cur.cpu = num(cpu);
+      cur.requests = Number(requests);
+    }
+    best.set(k, cur);
+  }
+  const header = [
+    'test',
+    'pipeline',
+    'redis ops/s',
+    'mnemo ops/s',
+    'mnemo/redis',
+    'redis µs CPU/req',
+    'mnemo µs CPU/req',
+    'CPU mnemo/redis',
+  ];
+  const rows = [];
+  const notes = [];
+  for (const key of order) {
+    const [test, pipeline] = key.split('|');
+    const get = (server) => {
+      const r = best.get(`${key}|${server}`) || { ops: null };
+      if (r.errored || r.ops === null) {
+        if (r.na) notes.push(`${server} ${test} -P ${pipeline}: ${r.na}`);
+        return { ops: null, cpuUs: null };
+      }
+      return { ops: r.ops, cpuUs: r.cpu === null ? null : (r.cpu / r.requests) * 1e6 };
+    };
+    const r = get('redis');
+    const m = get('mnemo');
+    rows.push([
+      test,
+      pipeline,
+      fmtNum(r.ops, 0),
+      fmtNum(m.ops, 0),
+      ratio(m.ops, r.ops),
+      fmtNum(r.cpuUs, 2),
+      fmtNum(m.cpuUs, 2),
+      ratio(m.cpuUs, r.cpuUs),
+    ]);
+  }
+
+  // memory.tsv: server phase used_memory rss_bytes dbsize
+  const mem = readTsv(memFile);
+  const memHeader = ['server', 'keys', 'used_memory Δ', 'bytes/key (used_memory)', 'RSS Δ', 'bytes/key (RSS)'];
+  const memRows = [];
+  const perServer = {};
+  for (const [server, phase, used, rss, dbsize] of mem) {
+    perServer[server] = perServer[server] || {};
+    perServer[server][phase] = { used: num(used), rss: num(rss), dbsize: num(dbsize) };
+  }
+  const memRatio = {};
+  for (const server of ['redis', 'mnemo']) {
+    const p = perServer[server];
+    if (!p) continue;
+    const b = p.before || {};
+    const a = p.after || {};
+    const keys = a.dbsize;
+    const du = a.used !== null && b.used !== null && a.used !== undefined && b.used !== undefined ? a.used - b.used : null;
+    const dr = a.rss !== null && b.rss !== null && a.rss !== undefined && b.rss !== undefined ? a.rss - b.rss : null;
+    const bpkU = du !== null && keys > 0 ? du / keys : null;
+    const bpkR = dr !== null && keys > 0 ? dr / keys : null;
+    memRatio[server] = { bpkU, bpkR };
+    memRows.push([
+      server,
+      keys === null || keys === undefined ? 'n/a' : fmtNum(keys, 0),
+      du === null ? 'n/a' : fmtNum(du / 1048576, 1) + ' MiB',
+      fmtNum(bpkU, 1),
+      dr === null ? 'n/a' : fmtNum(dr / 1048576, 1) + ' MiB',
+      fmtNum(bpkR, 1),
+    ]);
+  }
+  if (memRatio.redis && memRatio.mnemo) {
+    memRows.push([
+      'mnemo/redis',
+      '',
+      '',
+      ratio(memRatio.mnemo.bpkU, memRatio.redis.bpkU),
+      '',
+      ratio(memRatio.mnemo.bpkR, memRatio.redis.bpkR),
+    ]);
+  }
+
+  const info = fs.existsSync(infoFile) ? fs.readFileSync(infoFile, 'utf8').trim().split('\n') : [];
+
+  const out = [];
+  out.push('');
+  out.push('=== Throughput and server CPU per request (best of reps by ops/s) ===');
+  out.push(textTable(header, rows));
+  if (memRows.length) {
+    out.push('');
+    out.push('=== Memory: 1M small string keys (after FLUSHALL) ===');
+    out.push(textTable(memHeader, memRows));
+  }
+  if (notes.length) {
+    out.push('');
+    out.push('Notes (n/a reasons):');
+    for (const n of [...new Set(notes)]) out.push('  ' + n);
+  }
+  out.push('');
+  out.push('=== Markdown (paste into docs/benchmarks.md) ===');
+  out.push('');
+  out.push('Machine:');
+  out.push('');
+  for (const l of info) out.push('- ' + l);
+  out.push('');
+  out.push(mdTable(header, rows));
+  if (memRows.length) {
+    out.push('');
+    out.push(mdTable(memHeader, memRows));
+  }
+  if (notes.length) {
+    out.push('');
+    for (const n of [...new Set(notes)]) out.push('- n/a: ' + n);
+  }
+  out.push('');
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+async function main() {
+  const [cmd, ...args] = process.argv.slice(2);
+  if (cmd === 'parse') {
+    console.log(parseBenchOutput(args[0], args[1]));
+  } else if (cmd === 'load') {
+    const port = Number(args[0]);
+    const n = Number(args[1] || 1000000);
+    try {
+      const r = await load(port, n, args[2]);
+      console.log(`${r.ok} ${r.errors}${r.firstError ? ' ' + r.firstError : ''}`);
+    } catch (e) {
+      console.log(`0 ${n} ${e.message}`);
+      process.exitCode = 1;
+    }
+  } else if (cmd === 'report') {
+    report(args[0], args[1], args[2]);
+  } else {
+    console.error('usage: lib.js parse|load|report ...');
+    process.exitCode = 2;
+  }
+}
+
+main();

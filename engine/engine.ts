@@ -1,0 +1,270 @@
+// The engine: databases, the command table and dispatch. It executes a command
+// and returns its reply; every write also leaves canonical effects, which
+// replicas and the snapshotter apply with the same engine.
+import { NONE, QUEUED, type Reply } from "../resp/reply";
+import { assert } from "./assert";
+import { Command, CommandTable, F_NO_AUTH, F_NO_MULTI, F_WRITE, type CommandSpec } from "./command";
+import { Config } from "./config";
+import { Ctx, type Effect, type ExpiryMode } from "./context";
+import { Db } from "./db";
+import { E } from "./errors";
+import { PARAMS } from "./params";
+import { Session } from "./session";
+import { Stats } from "./stats";
+import { ALL_COMMANDS } from "./commands";
+import { unwatchAll } from "./commands/multi";
+
+export interface EngineOptions {
+  /** Unix ms; read once per command. */
+  clock?: () => number;
+  /** Uniform [0, 1); injected so simulations replay. */
+  random?: () => number;
+  /** "primary" expires keys and emits DEL; "replica" never expires keys itself. */
+  role?: "primary" | "replica";
+  /** Collect effects (off for a standalone server that has no log). */
+  recordEffects?: boolean;
+}
+
+export interface ExecResult {
+  readonly reply: Reply;
+  /** The writes the command made, in order; one atomic unit. */
+  readonly effects: readonly Effect[];
+}
+
+/** Keys one active-expiry cycle examines per db at most. */
+const EXPIRE_CHECKS_PER_DB_MAX = 10_000;
+
+/** Commands that run immediately even inside MULTI. */
+const MULTI_CONTROL = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
+export class Engine {
+  readonly dbs: Db[];
+  readonly table = new CommandTable();
+  readonly config = new Config(PARAMS);
+  readonly stats = new Stats();
+  readonly clock: () => number;
+  readonly random: () => number;
+  role: "primary" | "replica";
+  recordEffects: boolean;
+  private effects: Effect[] = [];
+  private readonly ctx: Ctx;
+  /** Depth of nested calls (EXEC runs its queued commands through `call`). */
+  private depth = 0;
+  private readonly defaultSession: Session;
+  /** Where each db's active-expiry walk resumes. */
+  private readonly expireCursors = new Map<number, Iterator<[string, number]>>();
+  /** Called for every changed key (the server's tracker and blocked clients hook in here). */
+  keyListeners: ((db: number, key: string) => void)[] = [];
+
+  constructor(opts: EngineOptions = {}) {
+    this.clock = opts.clock ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.role = opts.role ?? "primary";
+    this.recordEffects = opts.recordEffects ?? true;
+    const n = this.config.getInt("databases");
+    this.dbs = [];
+    for (let i = 0; i < n; i++) this.dbs.push(new Db(i));
+    this.ctx = new Ctx(this);
+    this.table.register(ALL_COMMANDS);
+    this.defaultSession = this.newSession();
+  }
+
+  /** Adds commands (the server layer registers CLIENT, HELLO, ... this way). */
+  register(specs: readonly CommandSpec[]): void {
+    this.table.register(specs);
+  }
+
+  newSession(): Session {
+    return new Session({ authenticated: this.config.get("requirepass") === "", nowMs: this.clock() });
+  }
+
+  db(index: number): Db {
+    const db = this.dbs[index];
+    assert(db !== undefined, `db ${index} out of range`);
+    return db;
+  }
+
+  /** Runs one command for `session` and returns its reply and effects (embedding API). */
+  execute(argv: readonly string[], session: Session = this.defaultSession): ExecResult {
+    const start = this.effects.length;
+    const reply = this.call(session, argv as string[]);
+    const effects = this.recordEffects ? this.effects.splice(start) : [];
+    return { reply, effects };
+  }
+
+  /** Takes the effects recorded since the last take (the server's batch). */
+  takeEffects(): Effect[] {
+    const out = this.effects;
+    this.effects = [];
+    return out;
+  }
+
+  /** Applies effects produced by a primary, in order, never consulting the clock. */
+  apply(effects: readonly Effect[]): void {
+    const session = this.defaultSession;
+    const savedDb = session.db;
+    const savedMode = this.ctx.mode;
+    try {
+      for (const e of effects) {
+        session.db = e.db;
+        const r = this.run(session, e.argv as string[], "apply");
+        assert(r.kind !== "error", `effect failed: ${e.argv.join(" ")}: ${r.kind === "error" ? r.message : ""}`);
+      }
+    } finally {
+      session.db = savedDb;
+      this.ctx.mode = savedMode;
+    }
+  }
+
+  emitIn(db: number, argv: readonly string[]): void {
+    if (this.recordEffects) this.effects.push({ db, argv });
+  }
+
+  keyModified(db: Db, key: string): void {
+    db.touchWatched(key);
+    for (const fn of this.keyListeners) fn(db.id, key);
+  }
+
+  /** The dispatcher: lookup, arity, auth, MULTI queueing, then run. */
+  call(session: Session, argv: string[]): Reply {
+    const name = argv[0];
+    if (name === undefined) return NONE;
+    const cmd = this.table.lookup(name);
+    if (cmd === undefined) {
+      return this.reject(session, E.unknownCommand(name, argv.slice(1)));
+    }
+    const resolved = this.resolve(cmd, argv);
+    if (!(resolved instanceof Command)) return this.reject(session, resolved);
+    const c = resolved;
+    if (!session.authenticated && !c.has(F_NO_AUTH)) return this.reject(session, E.noAuth);
+    if (session.multi !== null && !(c.parent === null && MULTI_CONTROL.has(c.spec.name))) {
+      if (c.has(F_NO_MULTI)) return this.reject(session, E.generic("Command not allowed inside a transaction"));
+      session.multi.push(argv.slice());
+      return QUEUED;
+    }
+    return this.run(session, argv, this.role === "replica" ? "replica" : "primary", c);
+  }
+
+  /** Resolves a container command (CONFIG GET ...) and checks arity. */
+  private resolve(cmd: Command, argv: string[]): Command | Reply {
+    if (!arityOk(cmd.spec.arity, argv.length)) return E.wrongArity(cmd.fullName);
+    if (cmd.subs === null) return cmd;
+    const subName = argv[1];
+    if (subName === undefined) return E.wrongArity(cmd.fullName);
+    const sub = cmd.subs.get(subName.toLowerCase());
+    if (sub === undefined) return E.unknownSubcommand(subName, cmd.spec.name);
+    if (!arityOk(sub.spec.arity, argv.length)) return E.wrongArity(sub.fullName);
+    return sub;
+  }
+
+  private reject(session: Session, e: Reply): Reply {
+    if (session.multi !== null) session.multiError = true;
+    if (e.kind === "error") this.stats.countError(e.message);
+    return e;
+  }
+
+  /** Executes an already-resolved command with the time frozen for it. */
+  run(session: Session, argv: string[], mode: ExpiryMode, resolved?: Command): Reply {
+    let c = resolved;
+    if (c === undefined) {
+      const name = argv[0];
+      const found = name === undefined ? undefined : this.table.lookup(name);
+      if (found === undefined) return E.unknownCommand(name ?? "", argv.slice(1));
+      const r = this.resolve(found, argv);
+      if (!(r instanceof Command)) return r;
+      c = r;
+    }
+    const run = c.spec.run;
+    assert(run !== undefined, `command ${c.fullName} has no handler`);
+    const ctx = this.ctx;
+    const outer = this.depth === 0;
+    const savedSession = ctx.session;
+    const savedDb = ctx.db;
+    const savedDirty = ctx.dirty;
+    if (outer) {
+      ctx.now = this.clock();
+      ctx.mode = mode;
+    }
+    ctx.session = session;
+    ctx.db = this.db(session.db);
+    ctx.dirty = 0;
+    this.depth++;
+    let reply: Reply;
+    try {
+      reply = run(ctx, argv);
+    } finally {
+      this.depth--;
+    }
+    const dirty = ctx.dirty;
+    if (dirty > 0) {
+      this.stats.dirty += dirty;
+      if (c.effects === "verbatim") this.emitIn(ctx.db.id, argv);
+    }
+    if (!outer) {
+      ctx.session = savedSession;
+      ctx.db = savedDb;
+      ctx.dirty = savedDirty + dirty;
+    }
+    c.calls++;
+    this.stats.totalCommands++;
+    if (reply.kind === "error") {
+      c.failedCalls++;
+      this.stats.countError(reply.message);
+    }
+    return reply;
+  }
+
+  /** A client went away: drop its watches and any other per-session state. */
+  forgetSession(session: Session): void {
+    this.ctx.session = session;
+    unwatchAll(this.ctx, session);
+    session.multi = null;
+  }
+
+  /**
+   * Deletes expired keys found by walking each db's expires in insertion order
+   * from where the last cycle stopped, for at most `budgetMs`. The primary emits
+   * a DEL for each; a replica never expires keys itself.
+   */
+  activeExpireCycle(budgetMs: number): number {
+    if (this.role !== "primary") return 0;
+    const started = this.clock();
+    const ctx = this.ctx;
+    ctx.now = started;
+    ctx.mode = "primary";
+    let deleted = 0;
+    for (const db of this.dbs) {
+      if (db.expires.size === 0) continue;
+      let checked = 0;
+      for (;;) {
+        let it = this.expireCursors.get(db.id);
+        if (it === undefined) {
+          it = db.expires.entries();
+          this.expireCursors.set(db.id, it);
+        }
+        const next = it.next();
+        if (next.done === true) {
+          this.expireCursors.delete(db.id);
+          break;
+        }
+        const [key, at] = next.value;
+        if (at <= ctx.now && ctx.expireIfNeeded(db, key)) deleted++;
+        if (++checked % 64 === 0 && this.clock() - started >= budgetMs) return deleted;
+        if (checked >= EXPIRE_CHECKS_PER_DB_MAX) break;
+      }
+    }
+    return deleted;
+  }
+
+  /** True when the command may change the dataset (replicas refuse these). */
+  isWrite(argv: readonly string[]): boolean {
+    const name = argv[0];
+    if (name === undefined) return false;
+    const c = this.table.lookup(name);
+    return c !== undefined && c.has(F_WRITE);
+  }
+}
+
+function arityOk(arity: number, argc: number): boolean {
+  return arity >= 0 ? argc === arity : argc >= -arity;
+}

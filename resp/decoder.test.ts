@@ -1,0 +1,36 @@
+import t from "tap";
+import { RespDecoder, splitInline } from "./decoder";
+
+t.test("multibulk split at every byte decodes the same", async (t) => {
+  const wire = Buffer.from("*2\r\n$3\r\nGET\r\n$3\r\nfoo\r\n*1\r\n$4\r\nPING\r\n");
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const d = new RespDecoder();
+    const out: string[][] = [];
+    d.feed(wire.subarray(0, cut));
+    for (let a = d.next(); a !== null; a = d.next()) out.push(a);
+    d.feed(wire.subarray(cut));
+    for (let a = d.next(); a !== null; a = d.next()) out.push(a);
+    t.same(out, [["GET", "foo"], ["PING"]], `cut at ${cut}`);
+  }
+});
+
+t.test("inline requests with quotes", async (t) => {
+  t.same(splitInline(`set "a b" 'c\\'d' "\\x41\\n"`), ["set", "a b", "c'd", "A\n"]);
+  t.equal(splitInline(`set """test-key""" test-value`), null);
+});
+
+t.test("protocol errors", async (t) => {
+  const cases: [string, string][] = [
+    ["*3000000000\r\n", "Protocol error: invalid multibulk length"],
+    ["*3\r\n$3\r\nSET\r\n$1\r\nx\r\nfooz\r\n", "Protocol error: expected '$', got 'f'"],
+    ["*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$-10\r\n", "Protocol error: invalid bulk length"],
+    ["*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$2000000000\r\n", "Protocol error: invalid bulk length"],
+    ["*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$blabla\r\n", "Protocol error: invalid bulk length"],
+  ];
+  for (const [wire, msg] of cases) {
+    const d = new RespDecoder();
+    d.feed(Buffer.from(wire));
+    while (d.next() !== null);
+    t.equal(d.error, msg, JSON.stringify(wire));
+  }
+});

@@ -1,0 +1,253 @@
+import "./latin1";
+// Incremental decoder for client requests: RESP multibulk and inline commands,
+// split across reads at any byte, many per read (pipelining). Arguments are
+// latin1 strings, so every byte value survives unchanged.
+
+/** Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or count line. */
+export const INLINE_BYTES_MAX = 64 * 1024;
+/** Arguments at least this long are assembled in a buffer of their own. */
+const BIG_ARG_BYTES = 32 * 1024;
+const INT32_MAX = 2147483647;
+
+export interface DecoderLimits {
+  /** proto-max-bulk-len: the longest accepted bulk argument. */
+  bulkBytesMax: number;
+}
+
+export class RespDecoder {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  /** Arguments still expected by the multibulk being read, or 0 between requests. */
+  private argsLeft = 0;
+  private args: string[] = [];
+  /** Length of the bulk whose header has been read, or -1. */
+  private bulkLen = -1;
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+  /** Set when the stream is broken; the connection must reply with it and close. */
+  error: string | null = null;
+  /** Set when the last request came inline (Redis treats some of those differently). */
+  lastInline = false;
+
+  constructor(public limits: DecoderLimits = { bulkBytesMax: 512 * 1024 * 1024 }) {}
+
+  /** Bytes received but not yet consumed. */
+  get buffered(): number {
+    return this.buf.length - this.pos + (this.big === null ? 0 : this.bigFilled);
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.big !== null) {
+      const want = this.big.length - this.bigFilled;
+      const n = Math.min(want, chunk.length);
+      chunk.copy(this.big, this.bigFilled, 0, n);
+      this.bigFilled += n;
+      chunk = chunk.subarray(n);
+      if (chunk.length === 0) return;
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pos = 0;
+    }
+  }
+
+  /** The next complete request, or null when more bytes are needed (or on error). */
+  next(): string[] | null {
+    if (this.error !== null) return null;
+    for (;;) {
+      if (this.argsLeft === 0) {
+        if (this.pos >= this.buf.length) return null;
+        if (this.buf[this.pos] === 0x2a) {
+          const r = this.readMultibulkHeader();
+          if (r === false) return null;
+          if (this.argsLeft === 0) continue; // empty or negative: nothing to run
+        } else {
+          const inline = this.readInline();
+          if (inline === null) return null;
+          if (inline.length === 0) continue;
+          this.lastInline = true;
+          return inline;
+        }
+      }
+      const done = this.readArgs();
+      if (!done) return null;
+      const out = this.args;
+      this.args = [];
+      this.lastInline = false;
+      return out;
+    }
+  }
+
+  private fail(message: string): false {
+    this.error = `Protocol error: ${message}`;
+    return false;
+  }
+
+  private readMultibulkHeader(): boolean {
+    const nl = this.buf.indexOf(0x0d, this.pos);
+    if (nl < 0 || nl + 1 >= this.buf.length) {
+      if (this.buf.length - this.pos > INLINE_BYTES_MAX) return this.fail("too big mbulk count string");
+      return false;
+    }
+    if (nl - this.pos > INLINE_BYTES_MAX) return this.fail("too big mbulk count string");
+    const n = parseDecimal(this.buf, this.pos + 1, nl);
+    if (n === null || n > INT32_MAX) return this.fail("invalid multibulk length");
+    this.pos = nl + 2;
+    this.argsLeft = n > 0 ? n : 0;
+    this.args = [];
+    return true;
+  }
+
+  /** Reads as many bulk arguments as are complete; true once all have arrived. */
+  private readArgs(): boolean {
+    while (this.argsLeft > 0) {
+      if (this.big !== null) {
+        if (this.bigFilled < this.big.length) return false;
+        this.args.push(this.big.latin1Slice(0, this.big.length - 2));
+        this.big = null;
+        this.bigFilled = 0;
+        this.bulkLen = -1;
+        this.argsLeft--;
+        continue;
+      }
+      const buf = this.buf;
+      if (this.bulkLen < 0) {
+        if (this.pos >= buf.length) return false;
+        const nl = buf.indexOf(0x0d, this.pos);
+        if (nl < 0 || nl + 1 >= buf.length) {
+          if (buf.length - this.pos > INLINE_BYTES_MAX) return this.fail("too big bulk count string");
+          return false;
+        }
+        if (buf[this.pos] !== 0x24) {
+          return this.fail(`expected '$', got '${String.fromCharCode(buf[this.pos] ?? 0)}'`);
+        }
+        const len = parseDecimal(buf, this.pos + 1, nl);
+        if (len === null || len < 0 || len > this.limits.bulkBytesMax) return this.fail("invalid bulk length");
+        this.pos = nl + 2;
+        this.bulkLen = len;
+        if (len >= BIG_ARG_BYTES && buf.length - this.pos < len + 2) {
+          this.big = Buffer.allocUnsafe(len + 2);
+          const have = buf.length - this.pos;
+          buf.copy(this.big, 0, this.pos, buf.length);
+          this.bigFilled = have;
+          this.pos = buf.length;
+          continue;
+        }
+      }
+      const len = this.bulkLen;
+      if (buf.length - this.pos < len + 2) return false;
+      this.args.push(buf.latin1Slice(this.pos, this.pos + len));
+      this.pos += len + 2;
+      this.bulkLen = -1;
+      this.argsLeft--;
+    }
+    return true;
+  }
+
+  private readInline(): string[] | null {
+    const nl = this.buf.indexOf(0x0a, this.pos);
+    if (nl < 0) {
+      if (this.buf.length - this.pos > INLINE_BYTES_MAX) this.fail("too big inline request");
+      return null;
+    }
+    if (nl - this.pos > INLINE_BYTES_MAX) {
+      this.fail("too big inline request");
+      return null;
+    }
+    let end = nl;
+    if (end > this.pos && this.buf[end - 1] === 0x0d) end--;
+    const line = this.buf.latin1Slice(this.pos, end);
+    this.pos = nl + 1;
+    const args = splitInline(line);
+    if (args === null) {
+      this.fail("unbalanced quotes in request");
+      return null;
+    }
+    return args;
+  }
+}
+
+/** Parses an optionally negative decimal in buf[start, end); null if malformed. */
+function parseDecimal(buf: Buffer, start: number, end: number): number | null {
+  if (start >= end || end - start > 20) return null;
+  let i = start;
+  let neg = false;
+  if (buf[i] === 0x2d) {
+    neg = true;
+    i++;
+    if (i === end) return null;
+  }
+  let n = 0;
+  for (; i < end; i++) {
+    const c = buf[i] ?? 0;
+    if (c < 0x30 || c > 0x39) return null;
+    n = n * 10 + (c - 0x30);
+  }
+  return neg ? -n : n;
+}
+
+function isHex(c: string): boolean {
+  return /^[0-9a-fA-F]$/.test(c);
+}
+
+/**
+ * Splits an inline request the way redis-cli users expect (Redis's sdssplitargs):
+ * whitespace separates, "double quotes" take C escapes, 'single quotes' take \'.
+ * Returns null on unbalanced quotes.
+ */
+export function splitInline(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  for (;;) {
+    while (i < n && /\s/.test(line[i] ?? "")) i++;
+    if (i >= n) return out;
+    let cur = "";
+    let inDq = false;
+    let inSq = false;
+    for (;;) {
+      const c = line[i];
+      if (inDq) {
+        if (c === undefined) return null;
+        if (c === "\\" && line[i + 1] === "x" && isHex(line[i + 2] ?? "") && isHex(line[i + 3] ?? "")) {
+          cur += String.fromCharCode(parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (c === "\\" && i + 1 < n) {
+          i++;
+          const e = line[i];
+          cur += e === "n" ? "\n" : e === "r" ? "\r" : e === "t" ? "\t" : e === "b" ? "\b" : e === "a" ? "\x07" : e;
+        } else if (c === '"') {
+          if (i + 1 < n && !/\s/.test(line[i + 1] ?? "")) return null;
+          inDq = false;
+          i++;
+          break;
+        } else {
+          cur += c;
+        }
+      } else if (inSq) {
+        if (c === undefined) return null;
+        if (c === "\\" && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !/\s/.test(line[i + 1] ?? "")) return null;
+          inSq = false;
+          i++;
+          break;
+        } else {
+          cur += c;
+        }
+      } else {
+        if (c === undefined || /\s/.test(c)) break;
+        if (c === '"') inDq = true;
+        else if (c === "'") inSq = true;
+        else cur += c;
+      }
+      i++;
+    }
+    out.push(cur);
+  }
+}
