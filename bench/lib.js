@@ -192,9 +192,11 @@ function report(resultsFile, memFile, infoFile) {
   const memHeader = ['server', 'keys', 'used_memory Δ', 'bytes/key (used_memory)', 'RSS Δ', 'bytes/key (RSS)'];
   const memRows = [];
   const perServer = {};
-  for (const [server, phase, used, rss, dbsize] of mem) {
+  for (const [server, phase, used, rss, dbsize, keysrc] of mem) {
     perServer[server] = perServer[server] || {};
     perServer[server][phase] = { used: num(used), rss: num(rss), dbsize: num(dbsize) };
+    if (phase === 'after' && keysrc && keysrc !== 'DBSIZE') notes.push(`${server} memory: keys from ${keysrc}`);
+    if (phase === 'after' && num(used) === null) notes.push(`${server} memory: no used_memory in INFO memory`);
   }
   const memRatio = {};
   for (const server of ['redis', 'mnemo']) {
@@ -241,7 +243,7 @@ function report(resultsFile, memFile, infoFile) {
   }
   if (notes.length) {
     out.push('');
-    out.push('Notes (n/a reasons):');
+    out.push('Notes:');
     for (const n of [...new Set(notes)]) out.push('  ' + n);
   }
   out.push('');
@@ -258,7 +260,7 @@ function report(resultsFile, memFile, infoFile) {
   }
   if (notes.length) {
     out.push('');
-    for (const n of [...new Set(notes)]) out.push('- n/a: ' + n);
+    for (const n of [...new Set(notes)]) out.push('- note: ' + n);
   }
   out.push('');
   process.stdout.write(out.join('\n') + '\n');
