@@ -203,8 +203,8 @@ export function splitInline(line: string): string[] | null {
   let i = 0;
   const n = line.length;
   for (;;) {
-    while (i < n && /\s/.test(line[i] ?? "")) i++;
-    if (i >= n) return out;
+    while (i < n && isCSpace(line.charCodeAt(i))) i++;
+    if (i >= n || line.charCodeAt(i) === 0) return out;
     let cur = "";
     let inDq = false;
     let inSq = false;
@@ -220,8 +220,7 @@ export function splitInline(line: string): string[] | null {
           const e = line[i];
           cur += e === "n" ? "\n" : e === "r" ? "\r" : e === "t" ? "\t" : e === "b" ? "\b" : e === "a" ? "\x07" : e;
         } else if (c === '"') {
-          if (i + 1 < n && !/\s/.test(line[i + 1] ?? "")) return null;
-          inDq = false;
+          if (i + 1 < n && !isCSpace(line.charCodeAt(i + 1))) return null;
           i++;
           break;
         } else {
@@ -233,15 +232,15 @@ export function splitInline(line: string): string[] | null {
           i++;
           cur += "'";
         } else if (c === "'") {
-          if (i + 1 < n && !/\s/.test(line[i + 1] ?? "")) return null;
-          inSq = false;
+          if (i + 1 < n && !isCSpace(line.charCodeAt(i + 1))) return null;
           i++;
           break;
         } else {
           cur += c;
         }
       } else {
-        if (c === undefined || /\s/.test(c)) break;
+        // An unquoted argument ends only at space, tab, CR, LF or NUL (not \v or \f).
+        if (c === undefined || c === " " || c === "\t" || c === "\r" || c === "\n" || c === "\0") break;
         if (c === '"') inDq = true;
         else if (c === "'") inSq = true;
         else cur += c;
@@ -250,4 +249,9 @@ export function splitInline(line: string): string[] | null {
     }
     out.push(cur);
   }
+}
+
+/** C's isspace() in the C locale. */
+function isCSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
 }

@@ -4,7 +4,8 @@ import type { Reply } from "./reply";
 
 export type Protocol = 2 | 3;
 
-const CRLF = 0x0d0a;
+/** Strings up to this long are copied in JS rather than by a native call. */
+const SHORT_TEXT_BYTES_MAX = 64;
 const BUFFER_BYTES_INITIAL = 16 * 1024;
 
 /**
@@ -47,15 +48,30 @@ export class RespWriter {
   }
 
   private crlf(): void {
-    this.buf.writeUInt16BE(CRLF, this.pos);
+    const buf = this.buf;
+    buf[this.pos] = 0x0d;
+    buf[this.pos + 1] = 0x0a;
     this.pos += 2;
+  }
+
+  /** Copies a latin1 string; short ones byte by byte (a native call costs more than the copy). */
+  private text(s: string): void {
+    const len = s.length;
+    if (len <= SHORT_TEXT_BYTES_MAX) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let i = 0; i < len; i++) buf[p++] = s.charCodeAt(i);
+      this.pos = p;
+    } else {
+      this.pos += this.buf.latin1Write(s, this.pos);
+    }
   }
 
   /** Writes an ASCII line: prefix byte, text, CRLF. */
   private line(prefix: number, text: string): void {
     this.ensure(text.length + 3);
     this.byte(prefix);
-    this.pos += this.buf.latin1Write(text, this.pos);
+    this.text(text);
     this.crlf();
   }
 
@@ -71,7 +87,7 @@ export class RespWriter {
       this.buf[this.pos++] = 48 + n;
       return;
     }
-    this.pos += this.buf.latin1Write(String(n), this.pos);
+    this.text(String(n));
   }
 
   raw(bytes: Buffer): void {
@@ -100,7 +116,7 @@ export class RespWriter {
     this.byte(0x24);
     this.writeIntDigits(len);
     this.crlf();
-    if (len > 0) this.pos += this.buf.latin1Write(s, this.pos);
+    if (len > 0) this.text(s);
     this.crlf();
   }
 
