@@ -8,10 +8,19 @@ export function globMatch(pattern: string, s: string, nocase = false): boolean {
     s = s.toLowerCase();
   }
   if (pattern === "*") return true;
-  return matchAt(pattern, 0, s, 0, 0);
+  return matchAt(pattern, 0, s, 0, 0, { skipLonger: false });
 }
 
-function matchAt(p: string, pi: number, s: string, si: number, nesting: number): boolean {
+/**
+ * Set once the rest of a pattern after a `*` matched nowhere in the rest of the
+ * string: then no earlier `*` can help by matching more, so every caller stops
+ * (Redis's skipLongerMatches; without it "a*a*a*...b" backtracks exponentially).
+ */
+interface MatchState {
+  skipLonger: boolean;
+}
+
+function matchAt(p: string, pi: number, s: string, si: number, nesting: number, st: MatchState): boolean {
   if (nesting > NESTING_MAX) return false;
   const plen = p.length;
   const slen = s.length;
@@ -21,9 +30,11 @@ function matchAt(p: string, pi: number, s: string, si: number, nesting: number):
       case "*": {
         while (pi + 1 < plen && p[pi + 1] === "*") pi++;
         if (pi + 1 === plen) return true;
-        for (let k = si; k <= slen; k++) {
-          if (matchAt(p, pi + 1, s, k, nesting + 1)) return true;
+        for (let k = si; k < slen; k++) {
+          if (matchAt(p, pi + 1, s, k, nesting + 1, st)) return true;
+          if (st.skipLonger) return false;
         }
+        st.skipLonger = true;
         return false;
       }
       case "?":

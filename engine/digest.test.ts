@@ -1,0 +1,87 @@
+import fc from "fast-check";
+import t from "tap";
+import { datasetDigest, digestValue, formatG17 } from "./digest";
+import { Engine } from "./engine";
+import { HashObject } from "./types/hash";
+import { ListObject } from "./types/list";
+import { SetObject } from "./types/set";
+import { ZSetObject } from "./types/zset";
+
+t.test("an empty dataset digests to zeros, like DEBUG DIGEST", async (t) => {
+  const e = new Engine();
+  t.equal(e.digest(), "0".repeat(40));
+  e.execute(["SET", "k", "v"]);
+  t.not(e.digest(), "0".repeat(40));
+  e.execute(["DEL", "k"]);
+  t.equal(e.digest(), "0".repeat(40));
+});
+
+t.test("DEBUG DIGEST-VALUE values captured from redis-server 7.0.15", async (t) => {
+  t.equal(digestValue("123"), "89f7f51b707418f666d5b45e053bd5bbbf82ac2b");
+  t.equal(digestValue("hello"), "36b23a1456b2dce2c3ed252c456761301dba8060");
+});
+
+t.test("key order, set order and hash order do not matter; list order does", async (t) => {
+  const keysArb = fc
+    .uniqueArray(fc.string({ maxLength: 6 }), { minLength: 1, maxLength: 20 })
+    .chain((ks) => fc.tuple(fc.constant(ks), fc.shuffledSubarray(ks, { minLength: ks.length, maxLength: ks.length })));
+  fc.assert(
+    fc.property(keysArb, fc.nat(), ([ks, shuffled], seed) => {
+      const a = new Engine();
+      const b = new Engine();
+      ks.forEach((k) => a.db(0).data.set(k, `v:${k}`));
+      shuffled.forEach((k) => b.db(0).data.set(k, `v:${k}`));
+      const sa = SetObject.fromMembers(ks);
+      const sb = SetObject.fromMembers(shuffled);
+      const ha = HashObject.fromEntries(ks.map((k) => [k, String(seed)]));
+      const hb = HashObject.fromEntries(shuffled.map((k) => [k, String(seed)]));
+      return a.digest() === b.digest() && digestValue(sa) === digestValue(sb) && digestValue(ha) === digestValue(hb);
+    }),
+  );
+  t.not(digestValue(ListObject.fromArray(["a", "b"])), digestValue(ListObject.fromArray(["b", "a"])));
+  t.not(digestValue(ListObject.fromArray(["ab", "c"])), digestValue(ListObject.fromArray(["a", "bc"])), "element boundaries count");
+  t.not(digestValue(SetObject.fromMembers(["a"])), digestValue(ListObject.fromArray(["a"])), "the type counts");
+  t.not(digestValue(ZSetObject.fromEntries([["m", 1]])), digestValue(ZSetObject.fromEntries([["m", 1.5]])), "scores count");
+  t.not(digestValue(HashObject.fromEntries([["f", "v"]])), digestValue(HashObject.fromEntries([["v", "f"]])), "fields and values are paired");
+});
+
+t.test("the dataset digest covers the db, the TTL presence and the TTL itself", async (t) => {
+  const mk = (db: number, at?: number): string => {
+    const e = new Engine();
+    e.db(db).data.set("k", "v");
+    if (at !== undefined) e.db(db).expires.set("k", at);
+    return datasetDigest(e.dbs);
+  };
+  t.not(mk(0), mk(1));
+  t.not(mk(0), mk(0, 1000));
+  t.not(mk(0, 1000), mk(0, 2000));
+  t.equal(mk(0, 1000), mk(0, 1000));
+  t.equal(digestValue("v", 1000), digestValue("v", 2000), "DIGEST-VALUE, like Redis, marks only that a TTL exists");
+  t.not(digestValue("v", 1000), digestValue("v"));
+});
+
+t.test("formatG17 prints like C's printf(\"%.17g\")", async (t) => {
+  const cases: [number, string][] = [
+    [0.1, "0.10000000000000001"],
+    [1 / 3, "0.33333333333333331"],
+    [1e-5, "1.0000000000000001e-05"],
+    [0.0001, "0.0001"],
+    [0.00012345, "0.00012344999999999999"],
+    [1e16, "10000000000000000"],
+    [1e17, "1e+17"],
+    [154320986265432.125, "154320986265432.12"],
+    [5e-324, "4.9406564584124654e-324"],
+    [1.7976931348623157e308, "1.7976931348623157e+308"],
+    [2 ** 60, "1.152921504606847e+18"],
+    [-2.5, "-2.5"],
+    [123456789.125, "123456789.125"],
+    [1e21, "1e+21"],
+    [100, "100"],
+    [0, "0"],
+    [-0, "-0"],
+    [Infinity, "inf"],
+    [-Infinity, "-inf"],
+  ];
+  for (const [x, s] of cases) t.equal(formatG17(x), s, String(x));
+  fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => Object.is(Number(formatG17(x)), x)), { numRuns: 2000 });
+});

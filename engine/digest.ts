@@ -1,0 +1,189 @@
+// The dataset digest (DEBUG DIGEST) and the per-value digest (DEBUG
+// DIGEST-VALUE), built like Redis's debug.c: SHA1-based, XOR-combined where
+// order does not matter (keys, set members, hash fields, sorted-set members)
+// and chained where it does (list elements).
+//
+// digestValue() gives exactly what Redis 7.0 answers for DEBUG DIGEST-VALUE
+// (an expire only adds a marker). The dataset digest also mixes in each key's
+// absolute expire time, so two engines agree only if their TTLs agree too:
+// that is what replica-equivalence checks need. Streams contribute their type
+// only until the stream type exposes its entries.
+import { createHash } from "node:crypto";
+import { assertNever } from "./assert";
+import type { Db } from "./db";
+import type { Value } from "./value";
+
+const DIGEST_BYTES = 20;
+const EXPIRE_MARKER = "!!expire!!";
+
+/** Redis's OBJ_* type codes, hashed big-endian as the first thing of every value. */
+const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4, stream: 6 } as const;
+const TYPE_BYTES = new Map<number, Buffer>();
+for (const code of Object.values(TYPE_CODES)) TYPE_BYTES.set(code, uint32be(code));
+
+function uint32be(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0, 0);
+  return b;
+}
+
+function sha1(data: string | Buffer): Buffer {
+  const h = createHash("sha1");
+  if (typeof data === "string") h.update(data, "latin1");
+  else h.update(data);
+  return h.digest();
+}
+
+/** digest ^= SHA1(data): order-independent accumulation. */
+function xorDigest(digest: Buffer, data: string | Buffer): void {
+  const h = sha1(data);
+  for (let j = 0; j < DIGEST_BYTES; j++) digest[j] = (digest[j] ?? 0) ^ (h[j] ?? 0);
+}
+
+/** digest = SHA1(digest ^ SHA1(data)): order-dependent accumulation. */
+function mixDigest(digest: Buffer, data: string | Buffer): void {
+  xorDigest(digest, data);
+  sha1(digest).copy(digest);
+}
+
+function pairDigest(digest: Buffer, a: string, b: string): void {
+  const ele = Buffer.alloc(DIGEST_BYTES);
+  mixDigest(ele, a);
+  mixDigest(ele, b);
+  xorDigest(digest, ele);
+}
+
+/** Redis's xorObjectDigest: the type, the value, and a marker when the key has a TTL. */
+function mixValue(digest: Buffer, v: Value, hasExpire: boolean): void {
+  const kind = typeof v === "string" ? "string" : v.kind;
+  mixDigest(digest, TYPE_BYTES.get(TYPE_CODES[kind]) ?? uint32be(0));
+  if (typeof v === "string") {
+    mixDigest(digest, v);
+  } else {
+    switch (v.kind) {
+      case "list":
+        for (const e of v.toArray()) mixDigest(digest, e);
+        break;
+      case "set":
+        for (const m of v.toArray()) xorDigest(digest, m);
+        break;
+      case "zset":
+        for (const [m, score] of v.entries()) pairDigest(digest, m, formatG17(score));
+        break;
+      case "hash":
+        for (const [f, val] of v.entries()) pairDigest(digest, f, val);
+        break;
+      case "stream":
+        break;
+      default:
+        assertNever(v, "value kind");
+    }
+  }
+  if (hasExpire) xorDigest(digest, EXPIRE_MARKER);
+}
+
+/** DEBUG DIGEST-VALUE: 40 hex chars. */
+export function digestValue(v: Value, expireAtMs?: number): string {
+  const d = Buffer.alloc(DIGEST_BYTES);
+  mixValue(d, v, expireAtMs !== undefined);
+  return d.toString("hex");
+}
+
+/**
+ * DEBUG DIGEST over every db: 40 hex chars, all zeros for an empty dataset.
+ * Independent of key order; depends on each key's db, name, type, value and
+ * absolute expire time.
+ */
+export function datasetDigest(dbs: readonly Db[]): string {
+  const final = Buffer.alloc(DIGEST_BYTES);
+  for (const db of dbs) {
+    if (db.data.size === 0) continue;
+    mixDigest(final, uint32be(db.id));
+    for (const [key, v] of db.data) {
+      const d = Buffer.alloc(DIGEST_BYTES);
+      mixDigest(d, key);
+      const at = db.expires.get(key);
+      mixValue(d, v, at !== undefined);
+      if (at !== undefined) mixDigest(d, `expireat:${at}`);
+      xorDigest(final, d);
+    }
+  }
+  return final.toString("hex");
+}
+
+/**
+ * C's printf("%.17g", x) as glibc prints it (Redis formats scores this way in
+ * digests and in listpack-encoded sorted sets): 17 significant digits,
+ * correctly rounded with ties to even, trailing zeros dropped, exponent form
+ * below 1e-4 or from 1e17.
+ */
+export function formatG17(x: number): string {
+  if (Number.isNaN(x)) return "nan";
+  if (x === Infinity) return "inf";
+  if (x === -Infinity) return "-inf";
+  if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+  const sign = x < 0 ? "-" : "";
+  const [digits, exp] = significant17(Math.abs(x));
+  if (exp < -4 || exp >= 17) {
+    const frac = stripZeros(digits.slice(1));
+    const e = Math.abs(exp);
+    return `${sign}${digits.charAt(0)}${frac === "" ? "" : "." + frac}e${exp < 0 ? "-" : "+"}${e < 10 ? "0" : ""}${e}`;
+  }
+  if (exp >= 0) {
+    const frac = stripZeros(digits.slice(exp + 1));
+    return `${sign}${digits.slice(0, exp + 1)}${frac === "" ? "" : "." + frac}`;
+  }
+  return `${sign}0.${stripZeros("0".repeat(-exp - 1) + digits)}`;
+}
+
+function stripZeros(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 48) end--;
+  return s.slice(0, end);
+}
+
+/** The 17 significant digits of a positive finite x and the decimal exponent of the first. */
+function significant17(a: number): [string, number] {
+  // toExponential rounds halfway cases up, printf to even; a halfway case
+  // shows as an 18th digit of 5, and only then is the exact expansion needed.
+  const e18 = a.toExponential(17);
+  if (e18.charAt(18) !== "5") {
+    const e17 = a.toExponential(16);
+    const ePos = e17.indexOf("e");
+    return [e17.charAt(0) + e17.slice(2, ePos), parseInt(e17.slice(ePos + 1), 10)];
+  }
+  return exactSignificant17(a);
+}
+
+function exactSignificant17(a: number): [string, number] {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, a);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const mant = biased === 0 ? fraction : fraction | (1n << 52n);
+  const e2 = (biased === 0 ? 1 : biased) - 1075;
+  let all: string;
+  let exp: number;
+  if (e2 >= 0) {
+    all = (mant << BigInt(e2)).toString();
+    exp = all.length - 1;
+  } else {
+    all = (mant * 5n ** BigInt(-e2)).toString();
+    exp = all.length - 1 + e2;
+  }
+  return roundHalfEven(all, exp);
+}
+
+function roundHalfEven(all: string, exp: number): [string, number] {
+  const head = all.slice(0, 17).padEnd(17, "0");
+  const rest = all.slice(17);
+  const first = rest.charCodeAt(0) - 48;
+  const tail = rest.slice(1);
+  const above = first > 5 || (first === 5 && /[1-9]/.test(tail));
+  const tie = first === 5 && !/[1-9]/.test(tail);
+  const odd = (head.charCodeAt(16) - 48) % 2 === 1;
+  if (!(above || (tie && odd))) return [head, exp];
+  const up = (BigInt(head) + 1n).toString();
+  return up.length > 17 ? [up.slice(0, 17), exp + 1] : [up, exp];
+}
