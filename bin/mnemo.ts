@@ -1,49 +1,74 @@
 #!/usr/bin/env node
 // The mnemo command line: `mnemo up`, `mnemo server --standalone`, ...
-import { parseArgs } from "node:util";
 import { Server } from "../cluster/server";
 import { Engine } from "../engine/engine";
 
 const USAGE = `usage:
   mnemo up [--port 6379]                     run Mnemo (for now: the standalone server)
-  mnemo server --standalone [--port 6379] [--bind 127.0.0.1] [--requirepass PW]
-                                             engine only, in memory, no log
+  mnemo server --standalone [--port 6379] [--bind 127.0.0.1] [--<config-parameter> VALUE ...]
+                                             engine only, in memory, no log; any CONFIG
+                                             parameter can be given, e.g. --requirepass PW
 `;
 
+/** CLI options of `mnemo server` that are not configuration parameters. */
+const SERVER_FLAGS = new Set(["standalone"]);
+const SERVER_OPTIONS = new Set(["port", "bind", "data-dir", "replicas", "shards", "log-port", "az-delay-ms", "lease-ms"]);
+
+interface StandaloneArgs {
+  port: number;
+  bind: string;
+  /** Any other `--name value`: a configuration parameter (e.g. --requirepass, --maxclients). */
+  config: [string, string][];
+}
+
+function parseStandaloneArgs(args: readonly string[]): StandaloneArgs {
+  const out: StandaloneArgs = { port: 6379, bind: "127.0.0.1", config: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? "";
+    if (!a.startsWith("--")) throw new Error(`unexpected argument '${a}'`);
+    const eq = a.indexOf("=");
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    if (SERVER_FLAGS.has(name)) continue;
+    const value = eq < 0 ? args[++i] : a.slice(eq + 1);
+    if (value === undefined) throw new Error(`option --${name} needs a value`);
+    if (name === "port") {
+      const port = Number(value);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${value}`);
+      out.port = port;
+    } else if (name === "bind") {
+      out.bind = value;
+    } else if (!SERVER_OPTIONS.has(name)) {
+      out.config.push([name, value]);
+    }
+  }
+  return out;
+}
+
 async function runStandalone(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      standalone: { type: "boolean", default: false },
-      port: { type: "string", default: "6379" },
-      bind: { type: "string", default: "127.0.0.1" },
-      requirepass: { type: "string" },
-      "data-dir": { type: "string" },
-      replicas: { type: "string" },
-      shards: { type: "string" },
-      "log-port": { type: "string" },
-      "az-delay-ms": { type: "string" },
-      "lease-ms": { type: "string" },
-    },
-    strict: true,
-  });
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
+  const opts = parseStandaloneArgs(args);
   const engine = new Engine({ recordEffects: false });
-  if (values.requirepass !== undefined) engine.config.set("requirepass", values.requirepass);
-  const server = new Server({ port, host: values.bind, engine });
+  for (const [name, value] of opts.config) {
+    const r = engine.config.check(name, value);
+    if (!r.ok) throw new Error(r.error === "unknown" ? `unknown option --${name}` : `--${name} ${value}: ${r.error}`);
+    engine.config.set(name, r.value);
+  }
+  const server = new Server({ port: opts.port, host: opts.bind, engine, onShutdown: () => process.exit(0) });
   await server.listen();
-  process.stdout.write(`mnemo standalone server listening on ${values.bind}:${server.port} (pid ${process.pid})\n`);
-  const stop = (): void => {
-    process.stdout.write("mnemo: shutting down\n");
+  process.stdout.write(`mnemo standalone server listening on ${opts.bind}:${server.port} (pid ${process.pid})\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    server.logLine("#", `Received ${signal} scheduling shutdown...`);
+    // Stop accepting, let clients take the replies already produced, then exit.
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
-    setTimeout(() => process.exit(0), 2000).unref();
+    setTimeout(() => process.exit(0), 5000).unref();
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
 }
 
 async function main(argv: string[]): Promise<number> {

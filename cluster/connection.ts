@@ -1,5 +1,12 @@
-// One client connection: bytes in -> requests -> engine -> replies, written
-// to the socket once per read (one write per event-loop turn).
+// One client connection: bytes in -> requests -> engine -> replies. Replies of
+// one processing pass are encoded into the server's shared writer and written
+// to the socket once.
+//
+// Requests that are decoded but not yet executed stay in the decoder (and, for
+// one request the host asked to hold, in `held`). A connection can be *blocked*
+// (CLIENT PAUSE, later BLPOP and friends): it then executes nothing until it is
+// unblocked, and resumes in order. Resuming is always scheduled by the host on a
+// later turn, never run re-entrantly, because the writer is shared.
 import type { Socket } from "node:net";
 import { RespDecoder } from "../resp/decoder";
 import { encodeReply, type RespWriter } from "../resp/encoder";
@@ -8,26 +15,59 @@ import type { Session } from "../engine/session";
 
 /** Stop reading from a client whose unread replies pass this many bytes. */
 const OUTPUT_BYTES_PAUSE = 64 * 1024 * 1024;
+/** Requests executed in one pass before yielding to other clients. */
+const REQUESTS_PER_PASS_MAX = 10_000;
+
+/** Returned by `ConnectionHost.handle`: keep this request and run it again when unblocked. */
+export const HOLD: unique symbol = Symbol("hold");
+export type Hold = typeof HOLD;
+
+/**
+ * Why a connection waits. `kind` shows in CLIENT LIST flags and INFO
+ * blocked_clients; `cancel` is called when the wait ends without its event
+ * (CLIENT UNBLOCK, disconnect) and may return the reply to send.
+ */
+export interface Blocker {
+  readonly kind: "pause" | "command";
+  /** Unix ms after which the host should call `timedOut`; 0 = no timeout. */
+  readonly deadlineMs?: number;
+  cancel?(reason: "timeout" | "error" | "disconnect"): Reply | null;
+}
 
 export interface ConnectionHost {
-  /** Executes one request; returns the reply to send. */
-  handle(conn: Connection, argv: string[]): Reply;
+  /** Executes one request; returns the reply to send, or HOLD after blocking `conn`. */
+  handle(conn: Connection, argv: string[]): Reply | Hold;
   /** The shared writer replies are encoded into. */
   readonly writer: RespWriter;
   queryBytesMax(): number;
   bulkBytesMax(): number;
+  /** Asks the host to call `conn.process()` on a later turn. */
+  schedule(conn: Connection): void;
+  /** A protocol error or a limit closed the client: log it. */
+  clientError(conn: Connection, message: string): void;
   closed(conn: Connection): void;
+  /** Bytes read from and written to clients (INFO total_net_*). */
+  countNet(inBytes: number, outBytes: number): void;
 }
 
 export class Connection {
   readonly decoder: RespDecoder;
-  /** Close once the pending replies are written (QUIT, protocol error). */
+  /** Close once the pending replies are written (QUIT, protocol error, CLIENT KILL of self). */
   closing = false;
   closed = false;
   readonly addr: string;
   readonly laddr: string;
   readonly fd: number;
-  private paused = false;
+  /** What this connection waits for, or null when it runs requests. */
+  blocked: Blocker | null = null;
+  /** A request the host held (CLIENT PAUSE): it runs first when unblocked. */
+  private held: string[] | null = null;
+  private processing = false;
+  private outputPaused = false;
+  /** Bytes of the request being executed (Redis counts it in qbuf until it finishes). */
+  private requestBytes = 0;
+  /** Bytes of the largest query buffer seen since the last cron sample. */
+  queryPeakBytes = 0;
 
   constructor(
     readonly socket: Socket,
@@ -48,56 +88,157 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closing || this.closed) return;
+    this.host.countNet(chunk.length, 0);
+    // Any traffic counts as activity for the idle timeout, as in Redis.
+    this.session.lastInteractionMs = Date.now();
     const decoder = this.decoder;
     decoder.limits.bulkBytesMax = this.host.bulkBytesMax();
     decoder.feed(chunk);
+    const buffered = decoder.buffered;
+    if (buffered > this.queryPeakBytes) this.queryPeakBytes = buffered;
+    if (buffered > this.host.queryBytesMax()) {
+      // Redis closes such a client without a reply (client-query-buffer-limit).
+      this.host.clientError(this, `closing client that reached max query buffer length (qbuf=${buffered})`);
+      this.destroy();
+      return;
+    }
+    this.process();
+  }
+
+  /**
+   * Runs the requests already received, in order, until they run out, the
+   * connection blocks or closes; then writes the replies.
+   */
+  process(): void {
+    if (this.processing || this.closed) return;
+    this.processing = true;
+    try {
+      this.runRequests();
+    } finally {
+      this.processing = false;
+    }
+    this.flush();
+  }
+
+  private runRequests(): void {
+    const decoder = this.decoder;
     const w = this.host.writer;
     const session = this.session;
-    for (;;) {
-      const argv = decoder.next();
-      if (argv === null) break;
+    for (let n = 0; n < REQUESTS_PER_PASS_MAX; n++) {
+      if (this.closing || this.closed || this.blocked !== null) return;
+      let argv = this.held;
+      this.held = null;
+      const before = decoder.buffered;
+      if (argv === null) argv = decoder.next();
+      this.requestBytes = Math.max(0, before - decoder.buffered);
+      if (argv === null) {
+        if (decoder.error !== null) this.protocolError(decoder.error);
+        return;
+      }
       const reply = this.host.handle(this, argv);
+      this.requestBytes = 0;
+      if (reply === HOLD) {
+        this.held = argv;
+        return;
+      }
       if (session.replyMode === "on") {
         w.reply(reply, session.resp);
       } else if (session.replyMode === "skip" && reply.kind !== "none") {
         session.replyMode = "on";
       }
-      if (this.closing || this.closed) break;
     }
-    if (decoder.error !== null && !this.closing) {
-      w.error(`ERR ${decoder.error}`);
-      this.closing = true;
-    } else if (decoder.buffered > this.host.queryBytesMax()) {
-      this.closing = true;
-    }
-    this.flush();
+    // Many pipelined requests: let other clients run, then continue.
+    this.host.schedule(this);
   }
 
-  /** Writes whatever the shared writer holds for this connection. */
+  private protocolError(message: string): void {
+    this.host.writer.error(`ERR ${message}`);
+    this.host.clientError(this, message);
+    this.closing = true;
+  }
+
+  /** Writes whatever the shared writer holds (this connection's replies). */
   flush(): void {
     const w = this.host.writer;
     if (w.length > 0 && !this.closed) {
-      this.socket.write(w.take());
-      if (!this.paused && this.socket.writableLength > OUTPUT_BYTES_PAUSE) {
-        this.paused = true;
+      const bytes = w.take();
+      this.host.countNet(0, bytes.length);
+      this.socket.write(bytes);
+      if (!this.outputPaused && this.socket.writableLength > OUTPUT_BYTES_PAUSE) {
+        this.outputPaused = true;
         this.socket.pause();
       }
     } else {
       w.reset();
     }
-    if (this.closing && !this.closed) this.socket.end();
+    if (this.closing && !this.closed) this.closeAfterWrite();
   }
 
-  /** Sends one reply outside the request flow (e.g. a deferred reply). */
+  /**
+   * Ends the socket once the replies are written, then destroys it so the
+   * peer's further writes fail (as Redis's close() does) instead of piling up.
+   */
+  private closeAfterWrite(): void {
+    const socket = this.socket;
+    if (socket.writableEnded) return;
+    socket.end(() => this.destroy());
+  }
+
+  /**
+   * Sends a reply produced outside this connection's own request flow (a
+   * blocked command's reply, a MONITOR line, later pub/sub messages): behind
+   * this connection's pending replies when it is the one executing, straight
+   * to the socket otherwise.
+   */
   send(reply: Reply): void {
     if (this.closed) return;
-    if (this.session.replyMode === "on") this.socket.write(encodeReply(reply, this.session.resp));
-    if (this.closing) this.socket.end();
+    const session = this.session;
+    if (session.replyMode === "on" || reply.kind === "push") {
+      if (this.processing) {
+        this.host.writer.reply(reply, session.resp);
+      } else {
+        const bytes = encodeReply(reply, session.resp);
+        this.host.countNet(0, bytes.length);
+        this.socket.write(bytes);
+      }
+    } else if (session.replyMode === "skip") {
+      session.replyMode = "on";
+    }
+    if (this.closing && !this.processing) this.closeAfterWrite();
+  }
+
+  /** Stops executing requests until `unblock`. */
+  block(blocker: Blocker): void {
+    this.blocked = blocker;
+  }
+
+  /** Sends `reply` (if any) for the blocked request and resumes the pending ones on a later turn. */
+  unblock(reply?: Reply): void {
+    if (this.blocked === null) return;
+    this.blocked = null;
+    if (reply !== undefined) this.send(reply);
+    this.host.schedule(this);
+  }
+
+  /** Marks the connection to close after its pending replies (CLIENT KILL of itself, QUIT). */
+  closeSoon(): void {
+    this.closing = true;
+    if (!this.processing) this.flush();
+  }
+
+  /** Bytes received and not yet executed (CLIENT LIST qbuf). */
+  get queryBytes(): number {
+    return this.decoder.buffered + this.requestBytes;
+  }
+
+  /** Bytes written to the socket that the kernel has not taken yet (CLIENT LIST omem). */
+  get outputBytes(): number {
+    return this.socket.writableLength;
   }
 
   private onDrain(): void {
-    if (this.paused) {
-      this.paused = false;
+    if (this.outputPaused) {
+      this.outputPaused = false;
       this.socket.resume();
     }
   }
@@ -105,6 +246,9 @@ export class Connection {
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
+    const b = this.blocked;
+    this.blocked = null;
+    if (b !== null) b.cancel?.("disconnect");
     this.socket.destroy();
     this.host.closed(this);
   }

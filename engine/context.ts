@@ -1,5 +1,7 @@
 // What a command handler sees: the session, its database, the time frozen for
 // this command, keyspace access with expiry rules, and the effect sink.
+import type { Reply } from "../resp/reply";
+import type { BlockRequest } from "./blocking";
 import type { Db } from "./db";
 import type { Engine } from "./engine";
 import type { Session } from "./session";
@@ -112,6 +114,15 @@ export class Ctx {
   /** Records an explicit effect in the current db. */
   emit(argv: readonly string[]): void {
     this.engine.emitIn(this.db.id, argv);
+  }
+
+  /**
+   * Blocks the client until a key in `req.keys` can serve it (the engine re-runs
+   * `req.argv` then) or the deadline passes. Inside EXEC, or while applying
+   * effects, answers `req.timeoutReply` at once instead.
+   */
+  block(req: BlockRequest): Reply {
+    return this.engine.blocking.block(this.session, this.db.id, req, this.engine.nested || this.mode === "apply");
   }
 
   random(): number {

@@ -3,10 +3,12 @@
 // replicas and the snapshotter apply with the same engine.
 import { NONE, QUEUED, type Reply } from "../resp/reply";
 import { assert } from "./assert";
+import { Blocking } from "./blocking";
 import { Command, CommandTable, F_NO_AUTH, F_NO_MULTI, F_WRITE, type CommandSpec } from "./command";
 import { Config } from "./config";
 import { Ctx, type Effect, type ExpiryMode } from "./context";
 import { Db } from "./db";
+import { datasetDigest } from "./digest";
 import { E } from "./errors";
 import { PARAMS } from "./params";
 import { Session } from "./session";
@@ -42,6 +44,7 @@ export class Engine {
   readonly table = new CommandTable();
   readonly config = new Config(PARAMS);
   readonly stats = new Stats();
+  readonly blocking: Blocking = new Blocking(this);
   readonly clock: () => number;
   readonly random: () => number;
   role: "primary" | "replica";
@@ -53,6 +56,8 @@ export class Engine {
   private readonly defaultSession: Session;
   /** Where each db's active-expiry walk resumes. */
   private readonly expireCursors = new Map<number, Iterator<[string, number]>>();
+  /** Called after every executed command with its duration (commandstats, slow log, MONITOR). */
+  onCommandDone: ((cmd: Command, session: Session, argv: readonly string[], usec: number, mode: ExpiryMode) => void) | null = null;
   /** Called for every changed key (the server's tracker and blocked clients hook in here). */
   keyListeners: ((db: number, key: string) => void)[] = [];
 
@@ -104,6 +109,9 @@ export class Engine {
     const session = this.defaultSession;
     const savedDb = session.db;
     const savedMode = this.ctx.mode;
+    // Effects of applied effects are the input itself: record nothing new.
+    const savedRecord = this.recordEffects;
+    this.recordEffects = false;
     try {
       for (const e of effects) {
         session.db = e.db;
@@ -113,6 +121,7 @@ export class Engine {
     } finally {
       session.db = savedDb;
       this.ctx.mode = savedMode;
+      this.recordEffects = savedRecord;
     }
   }
 
@@ -122,6 +131,7 @@ export class Engine {
 
   keyModified(db: Db, key: string): void {
     db.touchWatched(key);
+    if (this.blocking.size !== 0) this.blocking.signal(db.id, key);
     for (const fn of this.keyListeners) fn(db.id, key);
   }
 
@@ -136,24 +146,44 @@ export class Engine {
     const resolved = this.resolve(cmd, argv);
     if (!(resolved instanceof Command)) return this.reject(session, resolved);
     const c = resolved;
-    if (!session.authenticated && !c.has(F_NO_AUTH)) return this.reject(session, E.noAuth);
+    session.lastCommand = c.fullName;
+    if (!session.authenticated && !c.has(F_NO_AUTH)) {
+      c.rejectedCalls++;
+      return this.reject(session, E.noAuth);
+    }
     if (session.multi !== null && !(c.parent === null && MULTI_CONTROL.has(c.spec.name))) {
-      if (c.has(F_NO_MULTI)) return this.reject(session, E.generic("Command not allowed inside a transaction"));
+      if (c.has(F_NO_MULTI)) {
+        c.rejectedCalls++;
+        return this.reject(session, E.generic("Command not allowed inside a transaction"));
+      }
       session.multi.push(argv.slice());
       return QUEUED;
     }
-    return this.run(session, argv, this.role === "replica" ? "replica" : "primary", c);
+    const reply = this.run(session, argv, this.role === "replica" ? "replica" : "primary", c);
+    if (this.blocking.hasReady()) this.blocking.serveReady();
+    return reply;
+  }
+
+  /** True while a command runs inside another (EXEC): blocking commands must not block. */
+  get nested(): boolean {
+    return this.depth > 1;
   }
 
   /** Resolves a container command (CONFIG GET ...) and checks arity. */
   private resolve(cmd: Command, argv: string[]): Command | Reply {
-    if (!arityOk(cmd.spec.arity, argv.length)) return E.wrongArity(cmd.fullName);
+    if (!arityOk(cmd.spec.arity, argv.length)) {
+      cmd.rejectedCalls++;
+      return E.wrongArity(cmd.fullName);
+    }
     if (cmd.subs === null) return cmd;
     const subName = argv[1];
     if (subName === undefined) return E.wrongArity(cmd.fullName);
     const sub = cmd.subs.get(subName.toLowerCase());
     if (sub === undefined) return E.unknownSubcommand(subName, cmd.spec.name);
-    if (!arityOk(sub.spec.arity, argv.length)) return E.wrongArity(sub.fullName);
+    if (!arityOk(sub.spec.arity, argv.length)) {
+      sub.rejectedCalls++;
+      return E.wrongArity(sub.fullName);
+    }
     return sub;
   }
 
@@ -189,12 +219,15 @@ export class Engine {
     ctx.db = this.db(session.db);
     ctx.dirty = 0;
     this.depth++;
+    const hook = this.onCommandDone;
+    const t0 = hook === null ? 0 : performance.now();
     let reply: Reply;
     try {
       reply = run(ctx, argv);
     } finally {
       this.depth--;
     }
+    if (hook !== null) hook(c, session, argv, Math.round((performance.now() - t0) * 1000), mode);
     const dirty = ctx.dirty;
     if (dirty > 0) {
       this.stats.dirty += dirty;
@@ -219,6 +252,7 @@ export class Engine {
     this.ctx.session = session;
     unwatchAll(this.ctx, session);
     session.multi = null;
+    this.blocking.remove(session);
   }
 
   /**
@@ -262,6 +296,11 @@ export class Engine {
     if (name === undefined) return false;
     const c = this.table.lookup(name);
     return c !== undefined && c.has(F_WRITE);
+  }
+
+  /** DEBUG DIGEST: 40 hex chars over every db's keys, values and expire times (zeros when empty). */
+  digest(): string {
+    return datasetDigest(this.dbs);
   }
 }
 

@@ -27,11 +27,13 @@ export class Session {
   watchDirty = false;
   /** CLIENT REPLY: "on", "off", or "skip" (skip the next reply only). */
   replyMode: "on" | "off" | "skip" = "on";
+  /** CLIENT NO-EVICT: exempt from client eviction (flag "e" in CLIENT LIST). */
+  noEvict = false;
   /** After READONLY (cluster): reads allowed on a replica. */
   readonlyMode = false;
   libName = "";
   libVersion = "";
-  /** Last command name, for CLIENT LIST. */
+  /** Last command's full name ("get", "client|list"), for CLIENT LIST. */
   lastCommand = "NULL";
   readonly createdAtMs: number;
   lastInteractionMs: number;

@@ -17,7 +17,7 @@ function echo(_ctx: Ctx, argv: string[]): Reply {
 
 function select(ctx: Ctx, argv: string[]): Reply {
   const id = parseSafeInt(argv[1] ?? "");
-  if (id === null) return E.invalidDbIndex;
+  if (id === null) return E.notInteger;
   if (id < 0 || id >= ctx.engine.dbs.length) return E.dbIndexOutOfRange;
   ctx.session.db = id;
   ctx.db = ctx.engine.db(id);
