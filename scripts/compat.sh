@@ -140,8 +140,16 @@ for f in "${FILES[@]}"; do
   if [ -z "$status" ]; then
     echo "== $f (log: $log)" >&2
     start=$(date +%s)
-    ( cd "$REDIS_SRC" && TERM=dumb exec timeout -k 10 "$FILE_TIMEOUT" \
-        tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 --port "$PORT" \
+    # Each port gets its own copy of the suite (the harness wipes tests/tmp) and
+    # its own harness port range, so runs against different servers can overlap.
+    src="$REDIS_SRC"
+    if [ -z "${COMPAT_SHARED_SRC:-}" ]; then
+      src="/tmp/mnemo-compat-src-$PORT"
+      [ -f "$src/tests/test_helper.tcl" ] || { rm -rf "$src"; cp -r "$REDIS_SRC" "$src"; }
+    fi
+    baseport=$(( 22000 + (PORT % 400) * 40 ))
+    ( cd "$src" && TERM=dumb exec timeout -k 10 "$FILE_TIMEOUT" \
+        tclsh8.6 tests/test_helper.tcl --host 127.0.0.1 --port "$PORT" --baseport "$baseport" --portcount 32 \
         --single "$f" --clients 1 --durable --timeout 120 --tags "$TAGS" \
         --ignore-encoding --ignore-digest ) </dev/null >"$log" 2>&1
     rc=$?

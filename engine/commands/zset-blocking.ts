@@ -34,7 +34,7 @@ function bzmpop(ctx: Ctx, argv: string[]): Reply {
 const FLAGS: CommandSpec["flags"] = ["write", "noscript", "blocking", "fast"];
 
 export const ZSET_BLOCKING_COMMANDS: readonly CommandSpec[] = [
-  { name: "bzpopmin", arity: -3, flags: FLAGS, keys: [1, -2, 1], effects: "explicit", group: "sorted_set", run: (c, a) => bzpop(c, a, "min") },
-  { name: "bzpopmax", arity: -3, flags: FLAGS, keys: [1, -2, 1], effects: "explicit", group: "sorted_set", run: (c, a) => bzpop(c, a, "max") },
-  { name: "bzmpop", arity: -5, flags: ["write", "blocking"], keys: [0, 0, 0], effects: "explicit", group: "sorted_set", run: bzmpop },
+  { name: "bzpopmin", arity: -3, flags: FLAGS, keys: [1, -2, 1], effects: "explicit", group: "sorted-set", run: (c, a) => bzpop(c, a, "min") },
+  { name: "bzpopmax", arity: -3, flags: FLAGS, keys: [1, -2, 1], effects: "explicit", group: "sorted-set", run: (c, a) => bzpop(c, a, "max") },
+  { name: "bzmpop", arity: -5, flags: ["write", "blocking"], keys: [0, 0, 0], effects: "explicit", group: "sorted-set", run: bzmpop },
 ];
