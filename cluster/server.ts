@@ -180,6 +180,7 @@ export class Server implements ConnectionHost {
         cancel: (reason) => {
           const c = blocking.remove(client.session);
           if (c === undefined || reason === "disconnect") return null;
+          this.engine.countBlockedCall(c.argv);
           return reason === "timeout" ? c.timeoutReply : err("UNBLOCKED client unblocked via CLIENT UNBLOCK");
         },
       });
@@ -243,7 +244,6 @@ export class Server implements ConnectionHost {
 
   handle(conn: Connection, argv: string[]): Reply | Hold {
     const session = conn.session;
-    session.lastInteractionMs = Date.now();
     if (this.pause !== null) {
       const cmd = resolveCommand(this.engine.table, argv);
       if (cmd !== undefined && this.mustWaitForPause(session, cmd, argv)) {

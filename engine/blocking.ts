@@ -24,6 +24,8 @@ export interface BlockRequest {
   readonly timeoutReply: Reply;
   /** The request to re-run when a key is ready (e.g. XREAD with `$` resolved). */
   readonly argv: readonly string[];
+  /** Re-run also when the key is deleted or changes type (XREADGROUP answers an error then). */
+  readonly wakeOnDelete?: boolean;
 }
 
 export interface BlockedClient extends BlockRequest {
@@ -125,6 +127,7 @@ export class Blocking {
   unblock(session: Session, reply?: Reply): boolean {
     const client = this.remove(session);
     if (client === undefined) return false;
+    this.engine.countBlockedCall(client.argv);
     this.onUnblock(session, reply ?? client.timeoutReply);
     return true;
   }
@@ -153,7 +156,8 @@ export class Blocking {
       const client = this.bySession.get(session);
       if (client === undefined) continue;
       const v = db.data.get(key);
-      if (v === undefined || (typeof v === "string" ? "string" : v.kind) !== client.type) return;
+      const servable = v !== undefined && (typeof v === "string" ? "string" : v.kind) === client.type;
+      if (!servable && client.wakeOnDelete !== true) continue;
       this.reprocessing = session;
       this.stillBlocked = false;
       const savedDb = session.db;
@@ -167,6 +171,7 @@ export class Blocking {
       }
       if (this.stillBlocked) continue;
       this.remove(session);
+      this.engine.countBlockedCall(client.argv);
       this.onUnblock(session, reply);
     }
   }

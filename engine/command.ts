@@ -48,6 +48,8 @@ export interface CommandSpec {
   readonly since?: string;
   readonly summary?: string;
   readonly run?: Handler;
+  /** Key positions for commands whose keys move (numkeys, STORE options): replaces `keys`. */
+  readonly getKeys?: (argv: readonly string[]) => number[];
   readonly subcommands?: readonly CommandSpec[];
 }
 
@@ -123,6 +125,8 @@ export class Command {
 
   /** The key arguments of argv, per this command's key spec. */
   keyIndexes(argv: readonly string[]): number[] {
+    const custom = this.spec.getKeys;
+    if (custom !== undefined) return custom(argv);
     if (this.firstKey === 0) return [];
     const last = this.lastKey < 0 ? argv.length + this.lastKey : this.lastKey;
     const out: number[] = [];
@@ -152,4 +156,18 @@ export class CommandTable {
     for (const c of this.byName.values()) seen.add(c);
     return [...seen];
   }
+}
+
+/**
+ * Keys given as `numkeys key...` with numkeys at argv[numkeysAt], plus any
+ * fixed key positions before it (ZUNIONSTORE's destination, ...).
+ */
+export function numkeysKeys(numkeysAt: number, fixed: readonly number[] = []): (argv: readonly string[]) => number[] {
+  return (argv) => {
+    const n = Number(argv[numkeysAt]);
+    const out = [...fixed];
+    if (!Number.isInteger(n) || n <= 0) return out;
+    for (let i = numkeysAt + 1; i <= numkeysAt + n && i < argv.length; i++) out.push(i);
+    return out;
+  };
 }

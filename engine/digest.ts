@@ -6,11 +6,15 @@
 // digestValue() gives exactly what Redis 7.0 answers for DEBUG DIGEST-VALUE
 // (an expire only adds a marker). The dataset digest also mixes in each key's
 // absolute expire time, so two engines agree only if their TTLs agree too:
-// that is what replica-equivalence checks need. Streams contribute their type
-// only until the stream type exposes its entries.
+// that is what replica-equivalence checks need. For the same reason it mixes
+// in a stream's metadata and consumer groups (last ID, counters, groups,
+// PELs with delivery times and counts, consumers), which Redis's digest
+// leaves out; a consumer's seen-time is access metadata (like LRU) and is not
+// part of it.
 import { createHash } from "node:crypto";
 import { assertNever } from "./assert";
 import type { Db } from "./db";
+import { formatId, MAX_ID, MIN_ID, type StreamObject } from "./types/stream";
 import type { Value } from "./value";
 
 const DIGEST_BYTES = 20;
@@ -74,12 +78,44 @@ function mixValue(digest: Buffer, v: Value, hasExpire: boolean): void {
         for (const [f, val] of v.entries()) pairDigest(digest, f, val);
         break;
       case "stream":
+        mixStreamEntries(digest, v);
         break;
       default:
         assertNever(v, "value kind");
     }
   }
   if (hasExpire) xorDigest(digest, EXPIRE_MARKER);
+}
+
+/** Redis's stream digest: each live entry's "ms.seq", then its fields and values. */
+function mixStreamEntries(digest: Buffer, s: StreamObject): void {
+  s.scan(MIN_ID, MAX_ID, false, (e) => {
+    mixDigest(digest, `${e.id.ms}.${e.id.seq}`);
+    for (let i = 0; i < e.values.length; i++) {
+      mixDigest(digest, e.fields[i] ?? "");
+      mixDigest(digest, e.values[i] ?? "");
+    }
+    return true;
+  });
+}
+
+/** What replicas must also agree on: stream counters and consumer groups, in name order. */
+function mixStreamMeta(digest: Buffer, s: StreamObject): void {
+  for (const x of [formatId(s.lastId), formatId(s.firstId), formatId(s.maxDeletedId), String(s.entriesAdded), String(s.length)]) mixDigest(digest, x);
+  for (const g of s.groupList()) {
+    mixDigest(digest, g.name);
+    mixDigest(digest, formatId(g.lastId));
+    mixDigest(digest, String(g.entriesRead));
+    g.pel.forEach((id, nack) => {
+      mixDigest(digest, formatId(id));
+      mixDigest(digest, nack.consumer?.name ?? "");
+      mixDigest(digest, `${nack.deliveryTime}:${nack.deliveryCount}`);
+    });
+    for (const c of g.consumerList()) {
+      mixDigest(digest, c.name);
+      mixDigest(digest, String(c.pel.size));
+    }
+  }
 }
 
 /** DEBUG DIGEST-VALUE: 40 hex chars. */
@@ -104,6 +140,7 @@ export function datasetDigest(dbs: readonly Db[]): string {
       mixDigest(d, key);
       const at = db.expires.get(key);
       mixValue(d, v, at !== undefined);
+      if (typeof v !== "string" && v.kind === "stream") mixStreamMeta(d, v);
       if (at !== undefined) mixDigest(d, `expireat:${at}`);
       xorDigest(final, d);
     }

@@ -238,7 +238,8 @@ export class Engine {
       ctx.db = savedDb;
       ctx.dirty = savedDirty + dirty;
     }
-    c.calls++;
+    // A command that blocked counts once, when it is finally served or times out.
+    if (this.blocking.size === 0 || !this.blocking.isBlocked(session)) c.calls++;
     this.stats.totalCommands++;
     if (reply.kind === "error") {
       c.failedCalls++;
@@ -288,6 +289,13 @@ export class Engine {
       }
     }
     return deleted;
+  }
+
+  /** Counts the call of a blocked command that was served or timed out. */
+  countBlockedCall(argv: readonly string[]): void {
+    const name = argv[0];
+    const c = name === undefined ? undefined : this.table.lookup(name);
+    if (c !== undefined) c.calls++;
   }
 
   /** True when the command may change the dataset (replicas refuse these). */

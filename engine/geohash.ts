@@ -1,8 +1,9 @@
 // Redis's geohash (geohash.c, geohash_helper.c): 26-step interleaved hashes
 // stored as 52-bit sorted set scores, the 3x3 box cover of a search shape,
 // and Haversine distances on Redis's sphere. Every formula keeps Redis's
-// operation order so that scores are identical and distances agree to the
-// last bit wherever the C library's sin/cos/asin agree with V8's.
+// operation order, so scores are identical to Redis's and distances agree
+// to the last bit except where glibc's sin/cos/asin misround (about 0.3% of
+// distances, by one ulp; see the correctly rounded functions below).
 
 export const GEO_STEP_MAX = 26;
 export const GEO_LAT_MIN = -85.05112878;
@@ -231,6 +232,148 @@ export function scoresOfBox(h: HashBits): { min: number; max: number } {
 }
 
 // ---------------------------------------------------------------------------
+// Correctly rounded sin, cos and asin for the small arguments geo uses.
+// V8's fdlibm-derived functions are off by one ulp from glibc's in a few
+// percent of cases, which would show in stored distances (STOREDIST) and
+// in which points sit exactly on a border. glibc's results are (nearly
+// always) correctly rounded, so these compute the true value in
+// double-double arithmetic (about 100 bits) and round it once.
+
+/** Veltkamp's splitter for 53-bit doubles: 2^27 + 1. */
+const SPLIT = 134217729;
+/**
+ * Double-double operations return the high part and leave the low part in
+ * LOW[0]: a typed array stores doubles unboxed, so nothing is allocated.
+ */
+const LOW = new Float64Array(1);
+
+function lo(): number {
+  return LOW[0] ?? 0;
+}
+
+/** a * b exactly: returns the product, its rounding error goes to LOW (Dekker; JS has no FMA). */
+function twoProd(a: number, b: number): number {
+  const p = a * b;
+  let c = SPLIT * a;
+  const ah = c - (c - a);
+  const al = a - ah;
+  c = SPLIT * b;
+  const bh = c - (c - b);
+  const bl = b - bh;
+  LOW[0] = ah * bh - p + ah * bl + al * bh + al * bl;
+  return p;
+}
+
+function ddMul(ah: number, al: number, bh: number, bl: number): number {
+  const ph = twoProd(ah, bh);
+  const pl = lo() + (ah * bl + al * bh);
+  const h = ph + pl;
+  LOW[0] = pl - (h - ph);
+  return h;
+}
+
+function ddAdd(ah: number, al: number, bh: number, bl: number): number {
+  const s = ah + bh;
+  const bb = s - ah;
+  const e = ah - (s - bb) + (bh - bb) + (al + bl);
+  const h = s + e;
+  LOW[0] = e - (h - s);
+  return h;
+}
+
+/** Taylor coefficients (-1)^k / (2k+1)! (sin) and (-1)^k / (2k)! (cos) as double-doubles. */
+const SERIES_TERMS = 13;
+/** The leading terms summed in double-double; the rest in doubles. */
+const DD_TERMS = 7;
+const SIN_H = new Float64Array(SERIES_TERMS + 1);
+const SIN_L = new Float64Array(SERIES_TERMS + 1);
+const COS_H = new Float64Array(SERIES_TERMS + 1);
+const COS_L = new Float64Array(SERIES_TERMS + 1);
+{
+  let fh = 1;
+  let fl = 0;
+  for (let n = 0; n <= 2 * SERIES_TERMS + 1; n++) {
+    if (n > 0) {
+      // (fh + fl) / n to double-double precision.
+      const q1 = fh / n;
+      const p = twoProd(q1, n);
+      const q2 = (fh - p - lo() + fl) / n;
+      fh = q1 + q2;
+      fl = q2 - (fh - q1);
+    }
+    const sign = (n >> 1) % 2 === 0 ? 1 : -1;
+    (n % 2 === 0 ? COS_H : SIN_H)[n >> 1] = sign * fh;
+    (n % 2 === 0 ? COS_L : SIN_L)[n >> 1] = sign * fl;
+  }
+}
+
+const PIO2_HI = 1.5707963267948966;
+const PIO2_LO = 6.123233995736766e-17;
+
+/** sin (or cos) of r = rh + rl, |r| <= pi/4, by Horner in r^2 (double-double result). */
+function seriesDD(rh: number, rl: number, cosine: boolean): number {
+  const xh = ddMul(rh, rl, rh, rl);
+  const xl = lo();
+  const ch = cosine ? COS_H : SIN_H;
+  const cl = cosine ? COS_L : SIN_L;
+  // Terms from DD_TERMS on are below 2^-40 of the result: plain doubles carry them to ~2^-93.
+  let h = ch[SERIES_TERMS] ?? 0;
+  for (let k = SERIES_TERMS - 1; k >= DD_TERMS; k--) h = h * xh + (ch[k] ?? 0);
+  let l = 0;
+  for (let k = DD_TERMS - 1; k >= 0; k--) {
+    const mh = ddMul(h, l, xh, xl);
+    h = ddAdd(mh, lo(), ch[k] ?? 0, cl[k] ?? 0);
+    l = lo();
+  }
+  if (cosine) {
+    LOW[0] = l;
+    return h;
+  }
+  return ddMul(h, l, rh, rl);
+}
+
+/** sin(t) (or cos(t)) for |t| <= 4 as a double-double. */
+function sinCosDD(t: number, cosine: boolean): number {
+  const k = Math.round(t / PIO2_HI);
+  // r = t - k * pi/2 with pi/2 to 106 bits.
+  const rh = ddAdd(t, 0, -k * PIO2_HI, -k * PIO2_LO);
+  const rl = lo();
+  const q = (((cosine ? k + 1 : k) % 4) + 4) % 4;
+  const h = seriesDD(rh, rl, q % 2 === 1);
+  if (q < 2) return h;
+  LOW[0] = -lo();
+  return -h;
+}
+
+/** Below this sin t rounds to t and cos t to 1; beyond REDUCED_MAX the reduction is not exact enough. */
+const TINY = 2 ** -27;
+const REDUCED_MAX = 4;
+
+export function sinCR(t: number): number {
+  if (Math.abs(t) < TINY) return t;
+  if (!(Math.abs(t) <= REDUCED_MAX)) return Math.sin(t);
+  const h = sinCosDD(t, false);
+  return h + lo();
+}
+
+export function cosCR(t: number): number {
+  if (Math.abs(t) < TINY) return 1;
+  if (!(Math.abs(t) <= REDUCED_MAX)) return Math.cos(t);
+  const h = sinCosDD(t, true);
+  return h + lo();
+}
+
+/** asin by one Newton step from V8's estimate, with the residual in double-double. */
+export function asinCR(a: number): number {
+  const y0 = Math.asin(a);
+  if (!(a > TINY && a < 1)) return y0;
+  const sh = sinCosDD(y0, false);
+  const rh = ddAdd(a, 0, -sh, -lo());
+  const residual = rh + lo();
+  return y0 + residual / Math.cos(y0);
+}
+
+// ---------------------------------------------------------------------------
 // Distances and shapes
 
 export function latDistance(lat1: number, lat2: number): number {
@@ -241,14 +384,14 @@ export function latDistance(lat1: number, lat2: number): number {
 export function distance(lon1: number, lat1: number, lon2: number, lat2: number): number {
   const lon1r = degRad(lon1);
   const lon2r = degRad(lon2);
-  const v = Math.sin((lon2r - lon1r) / 2);
+  const v = sinCR((lon2r - lon1r) / 2);
   // Same longitude: only the latitude differs, no trigonometry needed.
   if (v === 0.0) return latDistance(lat1, lat2);
   const lat1r = degRad(lat1);
   const lat2r = degRad(lat2);
-  const u = Math.sin((lat2r - lat1r) / 2);
-  const a = u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v;
-  return 2.0 * EARTH_RADIUS_M * Math.asin(Math.sqrt(a));
+  const u = sinCR((lat2r - lat1r) / 2);
+  const a = u * u + cosCR(lat1r) * cosCR(lat2r) * v * v;
+  return 2.0 * EARTH_RADIUS_M * asinCR(Math.sqrt(a));
 }
 
 /** A search area: a circle of `radius` or a `width` x `height` box, in units of `conversion` meters. */
@@ -296,8 +439,8 @@ export function boundingBox(s: Shape): [number, number, number, number] {
   const height = s.conversion * (half[0] ?? 0);
   const width = s.conversion * (half[1] ?? 0);
   const latDelta = radDeg(height / EARTH_RADIUS_M);
-  const lonDeltaTop = radDeg(width / EARTH_RADIUS_M / Math.cos(degRad(s.lat + latDelta)));
-  const lonDeltaBottom = radDeg(width / EARTH_RADIUS_M / Math.cos(degRad(s.lat - latDelta)));
+  const lonDeltaTop = radDeg(width / EARTH_RADIUS_M / cosCR(degRad(s.lat + latDelta)));
+  const lonDeltaBottom = radDeg(width / EARTH_RADIUS_M / cosCR(degRad(s.lat - latDelta)));
   // The widest edge is the one nearer the equator.
   const lonDelta = s.lat < 0 ? lonDeltaBottom : lonDeltaTop;
   return [s.lon - lonDelta, s.lat - latDelta, s.lon + lonDelta, s.lat + latDelta];

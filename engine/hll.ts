@@ -8,9 +8,10 @@
 // Sparse data: run-length opcodes ZERO 00xxxxxx (1-64 zeros), XZERO
 // 01xxxxxx yyyyyyyy (1-16384 zeros), VAL 1vvvvvxx (value 1-32, 1-4 times).
 //
-// Read-only work (PFCOUNT, merges, the "no register changed" PFADD) reads the
-// stored latin1 string directly; a change copies it into an HllBuffer once,
-// and the command stores the buffer's string once at the end.
+// Read-only work (PFCOUNT, merges, a PFADD that changes no register) reads the
+// stored latin1 string directly. A single dense register change is spliced in
+// as a rope (withDenseRegister); anything more copies the HLL into an
+// HllBuffer once, and the command stores the buffer's string once at the end.
 
 export const HLL_P = 14;
 export const HLL_Q = 64 - HLL_P;
@@ -42,45 +43,68 @@ export const HLL_HASH_SEED = 0xadc83b19;
 // ---------------------------------------------------------------------------
 // MurmurHash64A on 32-bit halves (BigInt would allocate per element).
 
-const M_HI = 0xc6a4a793;
-const M_LO = 0x5bd1e995;
-/** The result of mulM/murmurHash64A: high and low 32 bits, unsigned. */
-let resHi = 0;
-let resLo = 0;
+/** The multiplier 0xc6a4a7935bd1e995 as 16-bit limbs, least significant first. */
+const M_00 = 0xe995;
+const M_16 = 0x5bd1;
+const M_32 = 0xa793;
+const M_48 = 0xc6a4;
+/**
+ * The result of mulM/murmur: [high, low] 32 bits. A typed array, because a
+ * module-level `let` holding a uint32 boxes a heap number on every write.
+ */
+const RES = new Uint32Array(2);
 
-/** (hi:lo) * 0xc6a4a7935bd1e995 mod 2^64 into resHi:resLo. */
+/**
+ * RES = (hi:lo) * M mod 2^64, schoolbook on 16-bit limbs so that every
+ * partial sum stays below 2^32 (integer arithmetic, no fmod, no BigInt).
+ */
 function mulM(hi: number, lo: number): void {
-  // lo * M_LO needs its full 64 bits: 16-bit limbs keep every product exact in a double.
-  const a0 = lo & 0xffff;
-  const a1 = lo >>> 16;
-  const p00 = a0 * (M_LO & 0xffff);
-  const mid = a0 * (M_LO >>> 16) + a1 * (M_LO & 0xffff);
-  const p11 = a1 * (M_LO >>> 16);
-  const low = p00 + (mid % 65536) * 65536;
-  const carry = low >= 4294967296 ? 1 : 0;
-  resLo = low >>> 0;
-  resHi = (p11 + Math.floor(mid / 65536) + carry + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
+  const a00 = lo & 0xffff;
+  const a16 = lo >>> 16;
+  const a32 = hi & 0xffff;
+  const a48 = hi >>> 16;
+  let c00 = a00 * M_00;
+  let c16 = c00 >>> 16;
+  c00 &= 0xffff;
+  c16 += a16 * M_00;
+  let c32 = c16 >>> 16;
+  c16 &= 0xffff;
+  c16 += a00 * M_16;
+  c32 += c16 >>> 16;
+  c16 &= 0xffff;
+  c32 += a32 * M_00;
+  let c48 = c32 >>> 16;
+  c32 &= 0xffff;
+  c32 += a16 * M_16;
+  c48 += c32 >>> 16;
+  c32 &= 0xffff;
+  c32 += a00 * M_32;
+  c48 += c32 >>> 16;
+  c32 &= 0xffff;
+  c48 += a48 * M_00 + a32 * M_16 + a16 * M_32 + a00 * M_48;
+  RES[0] = ((c48 & 0xffff) << 16) | c32;
+  RES[1] = (c16 << 16) | c00;
 }
 
 function word32(s: string, i: number): number {
   return (s.charCodeAt(i) | (s.charCodeAt(i + 1) << 8) | (s.charCodeAt(i + 2) << 16) | (s.charCodeAt(i + 3) << 24)) >>> 0;
 }
 
-/** MurmurHash64A of latin1 `s` (one byte per char) as Redis computes it, little-endian words. */
+/** MurmurHash64A of latin1 `s` (one byte per char) into RES, as Redis computes it (little-endian words). */
 function murmur(s: string, seed: number): void {
   const len = s.length;
   mulM(0, len);
-  let hHi = resHi;
-  let hLo = (resLo ^ seed) >>> 0;
+  let hHi = RES[0] ?? 0;
+  let hLo = ((RES[1] ?? 0) ^ seed) >>> 0;
   const blocksEnd = len - (len & 7);
   let i = 0;
   for (; i < blocksEnd; i += 8) {
     mulM(word32(s, i + 4), word32(s, i));
-    const kHi = resHi;
-    mulM(kHi, (resLo ^ (kHi >>> 15)) >>> 0);
-    mulM((hHi ^ resHi) >>> 0, (hLo ^ resLo) >>> 0);
-    hHi = resHi;
-    hLo = resLo;
+    const kHi = RES[0] ?? 0;
+    mulM(kHi, ((RES[1] ?? 0) ^ (kHi >>> 15)) >>> 0);
+    mulM((hHi ^ (RES[0] ?? 0)) >>> 0, (hLo ^ (RES[1] ?? 0)) >>> 0);
+    hHi = RES[0] ?? 0;
+    hLo = RES[1] ?? 0;
   }
   const rest = len & 7;
   if (rest > 0) {
@@ -92,18 +116,17 @@ function murmur(s: string, seed: number): void {
     if (rest >= 2) hLo ^= s.charCodeAt(i + 1) << 8;
     hLo ^= s.charCodeAt(i);
     mulM(hHi >>> 0, hLo >>> 0);
-    hHi = resHi;
-    hLo = resLo;
+    hHi = RES[0] ?? 0;
+    hLo = RES[1] ?? 0;
   }
-  hLo = (hLo ^ (hHi >>> 15)) >>> 0;
-  mulM(hHi, hLo);
-  resLo = (resLo ^ (resHi >>> 15)) >>> 0;
+  mulM(hHi, (hLo ^ (hHi >>> 15)) >>> 0);
+  RES[1] = (RES[1] ?? 0) ^ ((RES[0] ?? 0) >>> 15);
 }
 
 /** The 64-bit MurmurHash64A of latin1 `s`, for tests and diagnostics. */
 export function murmurHash64A(s: string, seed = HLL_HASH_SEED): bigint {
   murmur(s, seed);
-  return (BigInt(resHi) << 32n) | BigInt(resLo);
+  return (BigInt(RES[0] ?? 0) << 32n) | BigInt(RES[1] ?? 0);
 }
 
 /**
@@ -113,11 +136,13 @@ export function murmurHash64A(s: string, seed = HLL_HASH_SEED): bigint {
  */
 export function hllPatLen(ele: string): number {
   murmur(ele, HLL_HASH_SEED);
-  const index = resLo & HLL_P_MASK;
-  const low = resLo >>> HLL_P; // 18 bits: hash bits 14..31
+  const lo = RES[1] ?? 0;
+  const hi = RES[0] ?? 0;
+  const index = lo & HLL_P_MASK;
+  const low = lo >>> HLL_P; // 18 bits: hash bits 14..31
   let count: number;
   if (low !== 0) count = ctz32(low) + 1;
-  else if (resHi !== 0) count = 32 - HLL_P + ctz32(resHi) + 1;
+  else if (hi !== 0) count = 32 - HLL_P + ctz32(hi) + 1;
   else count = HLL_Q + 1; // Redis's sentinel bit 1 << Q ends the run here
   return index | (count << HLL_P);
 }
@@ -152,6 +177,26 @@ export function denseRegisterOf(s: string, reg: number): number {
   const fb = bit & 7;
   const b1 = at + 1 < s.length ? s.charCodeAt(at + 1) : 0;
   return ((s.charCodeAt(at) >>> fb) | (b1 << (8 - fb))) & HLL_REGISTER_MAX;
+}
+
+/**
+ * A dense HLL string with register `reg` set to `val` and the cache marked
+ * invalid. Built from slices, so V8 makes a rope in O(1) and copies the 12 KB
+ * once, when the value is next read, instead of twice through a Buffer.
+ */
+export function withDenseRegister(s: string, reg: number, val: number): string {
+  const bit = reg * HLL_BITS;
+  const at = HLL_HDR_SIZE + (bit >>> 3);
+  const fb = bit & 7;
+  const b0 = (s.charCodeAt(at) & ~(HLL_REGISTER_MAX << fb) & 0xff) | ((val << fb) & 0xff);
+  const tail = at + 1 < s.length ? 2 : 1;
+  const mid =
+    tail === 2
+      ? String.fromCharCode(b0, (s.charCodeAt(at + 1) & ~(HLL_REGISTER_MAX >>> (8 - fb))) | (val >>> (8 - fb)))
+      : String.fromCharCode(b0);
+  const msb = s.charCodeAt(CARD_MSB_AT);
+  const head = (msb & CARD_INVALID_BIT) !== 0 ? s.slice(0, at) : s.slice(0, CARD_MSB_AT) + String.fromCharCode(msb | CARD_INVALID_BIT) + s.slice(CARD_MSB_AT + 1, at);
+  return head + mid + s.slice(at + tail);
 }
 
 /** The cached cardinality, or null when the cache is marked invalid. */
@@ -234,10 +279,7 @@ function denseHistogram(s: string, histo: Int32Array): void {
  */
 export function mergeInto(max: Uint8Array, s: string): boolean {
   if (isDense(s)) {
-    for (let i = 0; i < HLL_REGISTERS; i++) {
-      const v = denseRegisterOf(s, i);
-      if (v > (max[i] ?? 0)) max[i] = v;
-    }
+    denseMerge(max, s);
     return true;
   }
   let i = 0;
@@ -258,6 +300,24 @@ export function mergeInto(max: Uint8Array, s: string): boolean {
     }
   }
   return i === HLL_REGISTERS;
+}
+
+/** Four registers per 3 bytes, like the histogram. */
+function denseMerge(max: Uint8Array, s: string): void {
+  let i = 0;
+  for (let at = HLL_HDR_SIZE; at < HLL_DENSE_SIZE; at += 3, i += 4) {
+    const b0 = s.charCodeAt(at);
+    const b1 = s.charCodeAt(at + 1);
+    const b2 = s.charCodeAt(at + 2);
+    const r0 = b0 & 63;
+    const r1 = ((b0 >>> 6) | (b1 << 2)) & 63;
+    const r2 = ((b1 >>> 4) | (b2 << 4)) & 63;
+    const r3 = b2 >>> 2;
+    if (r0 > (max[i] ?? 0)) max[i] = r0;
+    if (r1 > (max[i + 1] ?? 0)) max[i + 1] = r1;
+    if (r2 > (max[i + 2] ?? 0)) max[i + 2] = r2;
+    if (r3 > (max[i + 3] ?? 0)) max[i + 3] = r3;
+  }
 }
 
 /** hllRawRegHisto: the histogram of a plain array of 16384 register bytes. */
@@ -420,14 +480,6 @@ export class HllBuffer {
 
   invalidateCache(): void {
     this.bytes[CARD_MSB_AT] = (this.bytes[CARD_MSB_AT] ?? 0) | CARD_INVALID_BIT;
-  }
-
-  /** Register `reg` (either encoding); -1 when corrupt sparse opcodes do not reach it. */
-  register(reg: number): number {
-    if (this.encoding === HLL_DENSE) return this.denseGet(reg);
-    if (!this.locate(reg)) return -1;
-    const op = this.bytes[this.spot.p] ?? 0;
-    return (op & 0x80) === 0 ? 0 : ((op >>> 2) & 0x1f) + 1;
   }
 
   /**

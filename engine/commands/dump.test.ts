@@ -221,10 +221,17 @@ t.test("RESTORE errors, in Redis's order", async (t) => {
   t.same(x("DUMP", "nonexisting_key"), NULL);
 });
 
-t.test("DUMP of a stream is refused until streams can be serialized", async (t) => {
+t.test("a stream survives DUMP and RESTORE", async (t) => {
   const e = new Engine();
-  e.db(0).data.set("s", new StreamObject());
-  t.same(e.execute(["DUMP", "s"]).reply, err("ERR DUMP of stream values is not supported yet"));
+  e.execute(["XADD", "s", "1-1", "f", "v"]);
+  e.execute(["XADD", "s", "2-1", "g", "w"]);
+  e.execute(["XGROUP", "CREATE", "s", "grp", "0"]);
+  const dumped = e.execute(["DUMP", "s"]).reply;
+  t.equal(dumped.kind, "bulk");
+  if (dumped.kind !== "bulk") return;
+  t.same(e.execute(["RESTORE", "copy", "0", dumped.value]).reply, { kind: "simple", value: "OK" });
+  t.same(e.execute(["XRANGE", "copy", "-", "+"]).reply, e.execute(["XRANGE", "s", "-", "+"]).reply);
+  t.same(e.execute(["XINFO", "GROUPS", "copy"]).reply, e.execute(["XINFO", "GROUPS", "s"]).reply);
 });
 
 // --- TTL, effects, replay ----------------------------------------------------------------------

@@ -4,26 +4,47 @@
 // RESTORE's effect is canonical: `RESTORE key <abs ms or 0> payload REPLACE
 // ABSTTL`, which replays identically whatever the key held; a TTL already in
 // the past deletes instead (`DEL key` if a key was replaced, else nothing).
+//
+// Streams are encoded here (see "Stream payloads" below) in Redis 7.0's
+// RDB_TYPE_STREAM_LISTPACKS_2 (19); RESTORE also reads the
+// RDB_TYPE_STREAM_LISTPACKS (15) of Redis 5 to 6.2.
 import { bulk, err, NULL, OK, type Reply } from "../../resp/reply";
+import { AssertionError } from "../assert";
 import type { CommandSpec } from "../command";
 import type { Ctx } from "../context";
 import { compactLimits, isLfuPolicy, resetMeta, setFreq, setIdle } from "../encoding";
 import { E } from "../errors";
 import { parseInt64 } from "../num";
-import { createDumpPayload, decodeDumpPayload } from "../rdb";
+import { crc64, createDumpPayload, decodeDumpPayload, decodeRdbString, parseListpack, RDB_VERSION, verifyDumpPayload, type DecodeResult } from "../rdb";
+import {
+  addDelta,
+  canonInt,
+  cmpId,
+  FLAG_DELETED,
+  FLAG_SAMEFIELDS,
+  idFromBytes,
+  idToBytes,
+  MIN_ID,
+  Nack,
+  StreamEntry,
+  StreamNode,
+  StreamObject,
+  type ConsumerGroup,
+  type StreamID,
+  type U64,
+} from "../types/stream";
 import { formatMs } from "./expire";
 
 const BUSY_KEY = err("BUSYKEY Target key name already exists.");
 const BAD_FORMAT = err("ERR Bad data format");
 const BAD_CHECKSUM = err("ERR DUMP payload version or checksum are wrong");
-const STREAM_UNSUPPORTED = err("ERR DUMP of stream values is not supported yet");
 const LFU_FREQ_MAX = 255;
 
 function dump(ctx: Ctx, argv: string[]): Reply {
   const v = ctx.lookupRead(argv[1] ?? "");
   if (v === undefined) return NULL;
-  const payload = createDumpPayload(v, compactLimits(ctx.engine.config));
-  return payload === null ? STREAM_UNSUPPORTED : bulk(payload.toString("latin1"));
+  const payload = v instanceof StreamObject ? streamDumpPayload(v) : createDumpPayload(v, compactLimits(ctx.engine.config));
+  return payload === null ? BAD_FORMAT : bulk(payload.toString("latin1"));
 }
 
 interface RestoreOptions {
@@ -80,7 +101,8 @@ function restore(ctx: Ctx, argv: string[]): Reply {
   const ttlArg = parseInt64(argv[2] ?? "");
   if (ttlArg === null) return E.notInteger;
   if (ttlArg < 0) return err("ERR Invalid TTL value, must be >= 0");
-  const decoded = decodeDumpPayload(Buffer.from(payload, "latin1"));
+  const raw = Buffer.from(payload, "latin1");
+  const decoded = isStreamPayload(raw) ? decodeStreamPayload(raw) : decodeDumpPayload(raw);
   if (!decoded.ok) return decoded.error === "checksum" ? BAD_CHECKSUM : BAD_FORMAT;
   let deleted = false;
   if (o.replace) deleted = ctx.deleteKey(key);
@@ -115,3 +137,453 @@ export const DUMP_COMMANDS: readonly CommandSpec[] = [
     run: restore,
   },
 ];
+
+// ---------------------------------------------------------------------------
+// Stream payloads, as Redis 7.0's rdbSaveObject writes a stream: its nodes
+// (the 16-byte big-endian master ID, then the node's listpack), its counters,
+// then each consumer group in name order (name, last ID, entries_read, the
+// PEL with delivery times and counts, the consumers with their seen-time and
+// pending IDs). Listpacks are written uncompressed; LZF ones are read.
+
+const T_STREAM_LISTPACKS = 15;
+const T_STREAM_LISTPACKS_2 = 19;
+const ID_BYTES = 16;
+const LP_NUMELE_UNKNOWN = 65535;
+const FOOTER_BYTES = 10;
+
+/** A growable byte buffer. */
+class Sink {
+  private buf = Buffer.allocUnsafe(256);
+  len = 0;
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.len + n) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b & 0xff;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+
+  latin1(s: string): void {
+    this.ensure(s.length);
+    this.len += this.buf.write(s, this.len, s.length, "latin1");
+  }
+
+  /** Little-endian two's complement integer of `width` bytes. */
+  intLE(v: number | bigint, width: number): void {
+    this.ensure(width);
+    let x = BigInt.asUintN(width * 8, BigInt(v));
+    for (let i = 0; i < width; i++) {
+      this.buf[this.len++] = Number(x & 0xffn);
+      x >>= 8n;
+    }
+  }
+
+  u32be(n: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32BE(n >>> 0, this.len);
+    this.len += 4;
+  }
+
+  patchU32le(at: number, n: number): void {
+    this.buf.writeUInt32LE(n >>> 0, at);
+  }
+
+  patchU16le(at: number, n: number): void {
+    this.buf.writeUInt16LE(n, at);
+  }
+
+  result(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+function lpBacklen(w: Sink, l: number): void {
+  const size = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+  // The most significant 7-bit chunk comes first and alone lacks the continuation bit.
+  for (let i = size - 1; i >= 0; i--) w.byte((Math.floor(l / 2 ** (7 * i)) & 127) | (i === size - 1 ? 0 : 128));
+}
+
+/** A listpack as Redis's lpAppend / lpAppendInteger build it. */
+class ListpackOut {
+  private readonly w = new Sink();
+  private count = 0;
+
+  constructor() {
+    this.w.intLE(0, 6);
+  }
+
+  int(v: number | bigint): void {
+    const w = this.w;
+    const start = w.len;
+    const n = typeof v === "bigint" && v >= -2147483648n && v <= 2147483647n ? Number(v) : v;
+    if (typeof n === "number" && n >= 0 && n <= 127) {
+      w.byte(n);
+    } else if (typeof n === "number" && n >= -4096 && n <= 4095) {
+      const u = n < 0 ? 8192 + n : n;
+      w.byte((u >> 8) | 0xc0);
+      w.byte(u & 0xff);
+    } else if (typeof n === "number" && n >= -32768 && n <= 32767) {
+      w.byte(0xf1);
+      w.intLE(n, 2);
+    } else if (typeof n === "number" && n >= -8388608 && n <= 8388607) {
+      w.byte(0xf2);
+      w.intLE(n, 3);
+    } else if (typeof n === "number" && n >= -2147483648 && n <= 2147483647) {
+      w.byte(0xf3);
+      w.intLE(n, 4);
+    } else {
+      w.byte(0xf4);
+      w.intLE(n, 8);
+    }
+    lpBacklen(w, w.len - start);
+    this.count++;
+  }
+
+  str(s: string): void {
+    const n = parseInt64(s);
+    if (n !== null) {
+      this.int(n);
+      return;
+    }
+    const w = this.w;
+    const start = w.len;
+    const len = s.length;
+    if (len < 64) {
+      w.byte(0x80 | len);
+    } else if (len < 4096) {
+      w.byte(0xe0 | (len >> 8));
+      w.byte(len & 0xff);
+    } else {
+      w.byte(0xf0);
+      w.intLE(len, 4);
+    }
+    w.latin1(s);
+    lpBacklen(w, w.len - start);
+    this.count++;
+  }
+
+  finish(): Buffer {
+    this.w.byte(0xff);
+    this.w.patchU32le(0, this.w.len);
+    this.w.patchU16le(4, this.count < LP_NUMELE_UNKNOWN ? this.count : LP_NUMELE_UNKNOWN);
+    return this.w.result();
+  }
+}
+
+/** The listpack of one stream node, byte for byte as Redis keeps it. */
+function nodeListpack(node: StreamNode): Buffer {
+  const lp = new ListpackOut();
+  lp.int(node.live);
+  lp.int(node.deleted);
+  lp.int(node.masterFields.length);
+  for (const f of node.masterFields) lp.str(f);
+  lp.int(0);
+  for (const e of node.entries) {
+    const same = e.fields === node.masterFields;
+    const n = e.values.length;
+    lp.int((e.deleted ? FLAG_DELETED : 0) | (same ? FLAG_SAMEFIELDS : 0));
+    lp.int(BigInt.asIntN(64, BigInt(e.id.ms) - BigInt(node.master.ms)));
+    lp.int(BigInt.asIntN(64, BigInt(e.id.seq) - BigInt(node.master.seq)));
+    if (!same) lp.int(n);
+    for (let i = 0; i < n; i++) {
+      if (!same) lp.str(e.fields[i] ?? "");
+      lp.str(e.values[i] ?? "");
+    }
+    lp.int(same ? n + 3 : 2 * n + 4);
+  }
+  return lp.finish();
+}
+
+function rdbLen(w: Sink, n: number | bigint): void {
+  if (typeof n === "number" && n < 64) {
+    w.byte(n);
+  } else if (typeof n === "number" && n < 16384) {
+    w.byte(0x40 | (n >>> 8));
+    w.byte(n & 0xff);
+  } else if (n <= 0xffffffff) {
+    w.byte(0x80);
+    w.u32be(Number(n));
+  } else {
+    w.byte(0x81);
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt.asUintN(64, BigInt(n)));
+    w.bytes(b);
+  }
+}
+
+/** rdbSaveRawString without LZF: short canonical int32 values int-encoded. */
+function rdbString(w: Sink, s: string): void {
+  if (s.length <= 11) {
+    const n = parseInt64(s);
+    if (typeof n === "number" && n >= -2147483648 && n <= 2147483647) {
+      const width = n >= -128 && n <= 127 ? 1 : n >= -32768 && n <= 32767 ? 2 : 4;
+      w.byte(0xc0 | (width === 1 ? 0 : width === 2 ? 1 : 2));
+      w.intLE(n, width);
+      return;
+    }
+  }
+  rdbLen(w, s.length);
+  w.latin1(s);
+}
+
+function rdbBlob(w: Sink, b: Uint8Array): void {
+  rdbLen(w, b.length);
+  w.bytes(b);
+}
+
+function rawId(w: Sink, id: StreamID): void {
+  const b = Buffer.alloc(ID_BYTES);
+  idToBytes(id, b, 0);
+  w.bytes(b);
+}
+
+function writeGroup(w: Sink, g: ConsumerGroup): void {
+  rdbString(w, g.name);
+  rdbLen(w, g.lastId.ms);
+  rdbLen(w, g.lastId.seq);
+  rdbLen(w, BigInt.asUintN(64, BigInt(g.entriesRead)));
+  rdbLen(w, g.pel.size);
+  g.pel.forEach((id, nack) => {
+    rawId(w, id);
+    w.intLE(nack.deliveryTime, 8);
+    rdbLen(w, nack.deliveryCount);
+  });
+  const consumers = g.consumerList();
+  rdbLen(w, consumers.length);
+  for (const c of consumers) {
+    rdbString(w, c.name);
+    w.intLE(c.seenTime, 8);
+    rdbLen(w, c.pel.size);
+    c.pel.forEach((id) => rawId(w, id));
+  }
+}
+
+/** DUMP's payload for a stream: type 19, the value, RDB version and CRC64. */
+export function streamDumpPayload(s: StreamObject): Buffer {
+  const w = new Sink();
+  w.byte(T_STREAM_LISTPACKS_2);
+  rdbLen(w, s.nodes.length);
+  const key = Buffer.alloc(ID_BYTES);
+  for (const node of s.nodes) {
+    idToBytes(node.master, key, 0);
+    rdbBlob(w, key);
+    rdbBlob(w, nodeListpack(node));
+  }
+  rdbLen(w, s.length);
+  for (const id of [s.lastId, s.firstId, s.maxDeletedId]) {
+    rdbLen(w, id.ms);
+    rdbLen(w, id.seq);
+  }
+  rdbLen(w, s.entriesAdded);
+  const groups = s.groupList();
+  rdbLen(w, groups.length);
+  for (const g of groups) writeGroup(w, g);
+  w.intLE(RDB_VERSION, 2);
+  w.intLE(crc64(w.result()), 8);
+  return w.result();
+}
+
+/** Thrown while decoding a malformed stream payload. */
+class BadStream extends Error {}
+
+function bad(): never {
+  throw new BadStream("bad stream payload");
+}
+
+class In {
+  pos = 0;
+
+  constructor(
+    readonly buf: Buffer,
+    readonly end: number,
+  ) {}
+
+  byte(): number {
+    if (this.pos >= this.end) bad();
+    return this.buf[this.pos++] ?? bad();
+  }
+
+  take(n: number): Buffer {
+    if (n > this.end - this.pos) bad();
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  /** An RDB length, up to 64 bits. */
+  len(): U64 {
+    const b = this.byte();
+    switch (b >> 6) {
+      case 0:
+        return b & 0x3f;
+      case 1:
+        return ((b & 0x3f) << 8) | this.byte();
+      default:
+        break;
+    }
+    if (b === 0x80) return this.take(4).readUInt32BE(0);
+    if (b === 0x81) return canonInt(this.take(8).readBigUInt64BE(0));
+    return bad();
+  }
+
+  /** A length that must be a count we can hold. */
+  count(): number {
+    const n = this.len();
+    return typeof n === "number" ? n : bad();
+  }
+
+  id(): StreamID {
+    return { ms: this.len(), seq: this.len() };
+  }
+
+  str(): string {
+    const r = decodeRdbString(this.buf, this.pos);
+    if (r === null || r.next > this.end) bad();
+    this.pos = r.next;
+    return r.value;
+  }
+
+  ms(): number {
+    return Number(this.take(8).readBigInt64LE(0));
+  }
+
+  rawId(): StreamID {
+    return idFromBytes(this.take(ID_BYTES), 0);
+  }
+}
+
+function lpInt(els: readonly string[], i: number): bigint {
+  const s = els[i];
+  if (s === undefined || parseInt64(s) === null) bad();
+  return BigInt(s);
+}
+
+function lpCount(els: readonly string[], i: number): number {
+  const n = lpInt(els, i);
+  return n < 0n || n > 0xffffffffn ? bad() : Number(n);
+}
+
+/** One node from its listpack elements, checking the structure Redis validates. */
+function nodeFromListpack(master: StreamID, els: readonly string[], prev: StreamID | null): StreamNode {
+  const live = lpCount(els, 0);
+  const deleted = lpCount(els, 1);
+  const nf = lpCount(els, 2);
+  let p = 3;
+  const masterFields = els.slice(p, p + nf);
+  p += nf;
+  if (masterFields.length !== nf || lpInt(els, p++) !== 0n || live + deleted === 0) bad();
+  const node = new StreamNode(master, masterFields);
+  let last = prev;
+  for (let k = 0; k < live + deleted; k++) {
+    const flags = lpInt(els, p++);
+    if (flags < 0n || flags > 3n) bad();
+    const id: StreamID = { ms: addDelta(master.ms, lpInt(els, p++)), seq: addDelta(master.seq, lpInt(els, p++)) };
+    if (last !== null && cmpId(id, last) <= 0) bad();
+    last = id;
+    const same = (flags & BigInt(FLAG_SAMEFIELDS)) !== 0n;
+    const n = same ? nf : lpCount(els, p++);
+    const fields: string[] = [];
+    const values: string[] = [];
+    for (let i = 0; i < n; i++) {
+      if (!same) fields.push(els[p++] ?? bad());
+      values.push(els[p++] ?? bad());
+    }
+    if (lpInt(els, p++) !== BigInt(same ? n + 3 : 2 * n + 4)) bad();
+    node.push(new StreamEntry(id, same ? masterFields : fields, values, (flags & BigInt(FLAG_DELETED)) !== 0n));
+  }
+  if (p !== els.length || node.live !== live || node.deleted !== deleted) bad();
+  return node;
+}
+
+function readNodes(r: In, s: StreamObject): number {
+  let live = 0;
+  let prev: StreamID | null = null;
+  for (let n = r.count(); n > 0; n--) {
+    const key = Buffer.from(r.str(), "latin1");
+    if (key.length !== ID_BYTES) bad();
+    const node = nodeFromListpack(idFromBytes(key, 0), parseListpack(Buffer.from(r.str(), "latin1")), prev);
+    prev = node.lastId;
+    live += node.live;
+    s.nodes.push(node);
+  }
+  return live;
+}
+
+function readGroup(r: In, s: StreamObject, v2: boolean): void {
+  const name = r.str();
+  const lastId = r.id();
+  const entriesRead = v2 ? canonInt(BigInt.asIntN(64, BigInt(r.len()))) : s.estimateDistance(lastId);
+  const g = s.createGroup(name, lastId, entriesRead);
+  if (g === null) bad();
+  for (let n = r.count(); n > 0; n--) {
+    const id = r.rawId();
+    const nack = new Nack(r.ms(), r.len(), null);
+    if (!g.pel.set(id, nack)) bad();
+  }
+  for (let n = r.count(); n > 0; n--) {
+    const c = g.createConsumer(r.str(), 0);
+    if (c === null) bad();
+    c.seenTime = r.ms();
+    for (let k = r.count(); k > 0; k--) {
+      const id = r.rawId();
+      const nack = g.pel.get(id);
+      if (nack === undefined || nack.consumer !== null) bad();
+      nack.consumer = c;
+      c.pel.set(id, nack);
+    }
+  }
+  g.pel.forEach((_, nack) => {
+    if (nack.consumer === null) bad();
+  });
+}
+
+function readStream(r: In, type: number): StreamObject {
+  const s = new StreamObject();
+  const live = readNodes(r, s);
+  const length = r.count();
+  if (length !== live) bad();
+  s.setLength(length);
+  s.lastId = r.id();
+  if (type === T_STREAM_LISTPACKS_2) {
+    s.firstId = r.id();
+    s.maxDeletedId = r.id();
+    s.entriesAdded = r.len();
+  } else {
+    s.firstId = length === 0 ? MIN_ID : s.edgeId(true, true);
+    s.entriesAdded = length;
+  }
+  for (let n = r.count(); n > 0; n--) readGroup(r, s, type === T_STREAM_LISTPACKS_2);
+  if (r.pos !== r.end) bad();
+  return s;
+}
+
+/** True when p is a well-formed DUMP payload holding a stream. */
+export function isStreamPayload(p: Buffer): boolean {
+  return p.length > FOOTER_BYTES && (p[0] === T_STREAM_LISTPACKS_2 || p[0] === T_STREAM_LISTPACKS) && verifyDumpPayload(p);
+}
+
+/** RESTORE's decoding of a stream payload (type 15 or 19). */
+export function decodeStreamPayload(p: Buffer): DecodeResult {
+  if (!verifyDumpPayload(p)) return { ok: false, error: "checksum" };
+  const r = new In(p, p.length - FOOTER_BYTES);
+  try {
+    const type = r.byte();
+    return { ok: true, value: readStream(r, type) };
+  } catch (e) {
+    if (e instanceof Error && !(e instanceof AssertionError)) return { ok: false, error: "format" };
+    throw e;
+  }
+}

@@ -1,8 +1,9 @@
 // Geo commands (Redis's geo.c) on sorted sets whose scores are 52-bit
 // geohashes (see ../geohash.ts). GEOADD runs ZADD with the computed scores,
-// so its effect is that ZADD; the searches that store (GEORADIUS STORE,
-// GEOSEARCHSTORE) are deterministic functions of the dataset and replicate
-// verbatim.
+// so its effect is that ZADD. The searches that store (GEORADIUS STORE,
+// GEOSEARCHSTORE) replicate the stored set itself (DEL + ZADD), so a replica
+// never depends on its math library agreeing with the primary's.
+import { formatDouble17g } from "../../resp/format";
 import { array, bulk, bulks, double, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, ZERO, type Reply } from "../../resp/reply";
 import type { CommandSpec, Handler } from "../command";
 import type { Ctx } from "../context";
@@ -13,6 +14,8 @@ import { ZSetObject } from "../types/zset";
 import { parseScore, zsetAt, ZSET_COMMANDS } from "./zset";
 
 const K1: readonly [number, number, number] = [1, 1, 1];
+/** Members per ZADD effect of a stored search, so no single log record grows unbounded. */
+const ZADD_BATCH_MAX = 1024;
 
 const ERR_UNIT = err("ERR unsupported unit provided. please use M, KM, FT, MI");
 const ERR_RADIUS = err("ERR need numeric radius");
@@ -371,7 +374,7 @@ function parseSearchOption(q: Search, argv: readonly string[], i: number, arg: s
   return E.syntax;
 }
 
-/** Parses a whole search command; `srcAt` is the source key's index. */
+/** Parses a whole search command the way georadiusGeneric does, stopping at the first error. */
 function parseSearch(argv: readonly string[], flags: number, z: ZSetObject | null): Search | Reply {
   const q = newSearch();
   let at: number;
@@ -457,8 +460,7 @@ function georadiusGeneric(ctx: Ctx, argv: string[], flags: number): Reply {
   if ("kind" in q) return q;
   if (found === null) {
     if (q.storeKey === null) return EMPTY_ARRAY;
-    if (ctx.deleteKey(q.storeKey)) ctx.dirty++;
-    return ZERO;
+    return storeResult(ctx, q.storeKey, false, []);
   }
   // COUNT without an order keeps the nearest ones; ANY takes the first found.
   if (q.count !== 0 && q.sort === "none" && !q.any) q.sort = "asc";
@@ -491,7 +493,10 @@ function searchReply(ctx: Ctx, q: Search, points: readonly GeoPoint[]): Reply {
 /** Stores the points as a sorted set (by geohash or by distance), or deletes `dst` when none. */
 function storeResult(ctx: Ctx, dst: string, byDist: boolean, points: readonly GeoPoint[]): Reply {
   if (points.length === 0) {
-    if (ctx.deleteKey(dst)) ctx.dirty++;
+    if (ctx.deleteKey(dst)) {
+      ctx.dirty++;
+      ctx.emit(["DEL", dst]);
+    }
     return ZERO;
   }
   const z = new ZSetObject();
@@ -503,9 +508,22 @@ function storeResult(ctx: Ctx, dst: string, byDist: boolean, points: readonly Ge
   }
   const config = ctx.engine.config;
   z.listpack = z.length <= config.getInt("zset-max-listpack-entries") && longest <= config.getInt("zset-max-listpack-value");
+  const existed = ctx.db.data.has(dst);
   ctx.setKey(dst, z);
   ctx.dirty += points.length;
+  emitStored(ctx, dst, z, existed);
   return int(points.length);
+}
+
+/** The stored set as DEL + ZADDs with exact scores: replicas never redo the trigonometry. */
+function emitStored(ctx: Ctx, dst: string, z: ZSetObject, existed: boolean): void {
+  if (existed) ctx.emit(["DEL", dst]);
+  const entries = z.entries();
+  for (let i = 0; i < entries.length; i += ZADD_BATCH_MAX) {
+    const argv = ["ZADD", dst];
+    for (const [member, score] of entries.slice(i, i + ZADD_BATCH_MAX)) argv.push(formatDouble17g(score), member);
+    ctx.emit(argv);
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -523,10 +541,20 @@ export const GEO_COMMANDS: readonly CommandSpec[] = [
   { name: "geodist", arity: -4, flags: RO, keys: K1, group: "geo", since: "3.2.0", run: geodist },
   { name: "geohash", arity: -2, flags: RO, keys: K1, group: "geo", since: "3.2.0", run: geohash },
   { name: "geopos", arity: -2, flags: RO, keys: K1, group: "geo", since: "3.2.0", run: geopos },
-  { name: "georadius", arity: -6, flags: WD, keys: K1, group: "geo", since: "3.2.0", run: search(COORDS) },
+  { name: "georadius", arity: -6, flags: WD, keys: K1, getKeys: georadiusKeyIndexes, effects: "explicit", group: "geo", since: "3.2.0", run: search(COORDS) },
   { name: "georadius_ro", arity: -6, flags: RO, keys: K1, group: "geo", since: "3.2.10", run: search(COORDS | NOSTORE) },
-  { name: "georadiusbymember", arity: -5, flags: WD, keys: K1, group: "geo", since: "3.2.0", run: search(MEMBER) },
+  { name: "georadiusbymember", arity: -5, flags: WD, keys: K1, getKeys: georadiusKeyIndexes, effects: "explicit", group: "geo", since: "3.2.0", run: search(MEMBER) },
   { name: "georadiusbymember_ro", arity: -5, flags: RO, keys: K1, group: "geo", since: "3.2.10", run: search(MEMBER | NOSTORE) },
   { name: "geosearch", arity: -7, flags: RO, keys: K1, group: "geo", since: "6.2.0", run: search(SEARCH) },
-  { name: "geosearchstore", arity: -8, flags: WD, keys: [1, 2, 1], group: "geo", since: "6.2.0", run: search(SEARCH | SEARCHSTORE) },
+  { name: "geosearchstore", arity: -8, flags: WD, keys: [1, 2, 1], effects: "explicit", group: "geo", since: "6.2.0", run: search(SEARCH | SEARCHSTORE) },
 ];
+
+/** Redis's georadiusGetKeys: the source key and the last STORE / STOREDIST destination. */
+export function georadiusKeyIndexes(argv: readonly string[]): number[] {
+  let store = -1;
+  for (let i = 5; i < argv.length; i++) {
+    const opt = (argv[i] ?? "").toLowerCase();
+    if ((opt === "store" || opt === "storedist") && i + 1 < argv.length) store = ++i;
+  }
+  return store < 0 ? [1] : [1, store];
+}

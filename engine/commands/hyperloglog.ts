@@ -25,6 +25,7 @@ import {
   isDense,
   mergeInto,
   rawHistogram,
+  withDenseRegister,
   withCachedCardinality,
 } from "../hll";
 import type { Value } from "../value";
@@ -54,24 +55,23 @@ function cardinalityReply(card: number | bigint): Reply {
 
 /**
  * PFADD key [element ...]: 1 when a register changed or the key was created.
- * Registers a dense HLL already covers are checked in the stored string, so a
- * PFADD that changes nothing copies nothing; one that changes something copies
- * the HLL into a buffer once and stores one new string. A corrupt HLL leaves
- * the key untouched (Redis may keep the registers set before it noticed).
+ * A dense HLL is read in place, so a PFADD that changes nothing copies nothing;
+ * its first change is made as a rope (one lazy copy); only a second change
+ * moves the work to a buffer, stored once at the end.
  */
 function pfadd(ctx: Ctx, argv: string[]): Reply {
   const key = argv[1] ?? "";
   const v = ctx.lookupWrite(key);
-  let stored: string | null = null;
+  let s = "";
   let work: HllBuffer | null = null;
   let updated = 0;
   if (v === undefined) {
     work = HllBuffer.empty();
     updated = 1;
   } else {
-    const s = asHll(v);
-    if (typeof s !== "string") return s;
-    stored = s;
+    const checked = asHll(v);
+    if (typeof checked !== "string") return checked;
+    s = checked;
   }
   const limit = sparseBytesMax(ctx);
   for (let j = 2; j < argv.length; j++) {
@@ -79,19 +79,42 @@ function pfadd(ctx: Ctx, argv: string[]): Reply {
     const index = pl & REGISTER_MASK;
     const count = pl >>> HLL_P;
     if (work === null) {
-      const s = stored ?? "";
-      if (isDense(s) && denseRegisterOf(s, index) >= count) continue;
+      if (isDense(s)) {
+        if (denseRegisterOf(s, index) >= count) continue;
+        if (updated === 0) {
+          s = withDenseRegister(s, index, count);
+          updated = 1;
+          continue;
+        }
+      }
       work = HllBuffer.from(s);
     }
     const r = work.set(index, count, limit);
-    if (r < 0) return ERR_INVALID_HLL;
+    if (r < 0) return corruptAfter(ctx, key, work, updated);
     updated += r;
   }
-  if (updated === 0 || work === null) return ZERO;
-  work.invalidateCache();
-  ctx.setKey(key, work.toString(), true);
+  if (updated === 0) return ZERO;
+  if (work !== null) {
+    work.invalidateCache();
+    s = work.toString();
+  }
+  ctx.setKey(key, s, true);
   ctx.dirty += updated;
   return ONE;
+}
+
+/**
+ * PFADD met corrupt opcodes after changing registers: Redis keeps those
+ * changes but neither counts nor propagates them. Mnemo keeps them too and
+ * replicates the resulting bytes (replaying PFADD would fail again).
+ */
+function corruptAfter(ctx: Ctx, key: string, work: HllBuffer, updated: number): Reply {
+  if (updated > 0) {
+    const bytes = work.toString();
+    ctx.setKey(key, bytes, true);
+    ctx.emit(["SET", key, bytes, "KEEPTTL"]);
+  }
+  return ERR_INVALID_HLL;
 }
 
 /**

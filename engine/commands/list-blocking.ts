@@ -4,7 +4,7 @@
 // one of its keys receives elements. Effects are those of the non-blocking
 // form: a served BLPOP is an LPOP, a BLMOVE an LMOVE.
 import { array, bulk, NULL, NULL_ARRAY, type Reply } from "../../resp/reply";
-import type { CommandSpec } from "../command";
+import { numkeysKeys, type CommandSpec } from "../command";
 import type { Ctx } from "../context";
 import { E } from "../errors";
 import { parseDouble } from "../num";
@@ -102,5 +102,5 @@ export const LIST_BLOCKING_COMMANDS: readonly CommandSpec[] = [
     group: "list",
     run: (c, a) => bmoveGeneric(c, a, false, true, a[3] ?? ""),
   },
-  { name: "blmpop", arity: -5, flags: FLAGS, keys: [0, 0, 0], effects: "explicit", group: "list", run: blmpop },
+  { name: "blmpop", arity: -5, flags: FLAGS, keys: [0, 0, 0], getKeys: numkeysKeys(2), effects: "explicit", group: "list", run: blmpop },
 ];

@@ -2,7 +2,7 @@
 // is exported (popElements, listMove, ...) so the blocking variants can serve
 // a woken client with exactly the same steps.
 import { array, bulk, bulks, EMPTY_BULKS, int, NULL, NULL_ARRAY, OK, ZERO, type Reply } from "../../resp/reply";
-import type { CommandSpec } from "../command";
+import { numkeysKeys, type CommandSpec } from "../command";
 import type { Ctx } from "../context";
 import { E } from "../errors";
 import { parseInt64 } from "../num";
@@ -380,7 +380,7 @@ export const LIST_COMMANDS: readonly CommandSpec[] = [
   { name: "lpop", arity: -2, flags: ["write", "fast"], keys: [1, 1, 1], group: "list", run: (c, a) => popGeneric(c, a, true) },
   { name: "rpop", arity: -2, flags: ["write", "fast"], keys: [1, 1, 1], group: "list", run: (c, a) => popGeneric(c, a, false) },
   // Keys are movable (numkeys); the static spec cannot express them.
-  { name: "lmpop", arity: -4, flags: ["write"], keys: [0, 0, 0], effects: "explicit", group: "list", run: lmpop },
+  { name: "lmpop", arity: -4, flags: ["write"], keys: [0, 0, 0], getKeys: numkeysKeys(1), effects: "explicit", group: "list", run: lmpop },
   { name: "llen", arity: 2, flags: ["readonly", "fast"], keys: [1, 1, 1], group: "list", run: llen },
   { name: "lindex", arity: 3, flags: ["readonly"], keys: [1, 1, 1], group: "list", run: lindex },
   { name: "lset", arity: 4, flags: ["write", "denyoom"], keys: [1, 1, 1], group: "list", run: lset },

@@ -31,7 +31,7 @@ import { REDIS_VERSION, bytesToHuman, roleOf, usedMemoryBytes } from "./info";
 /** Redis's addReplyHelp: a title line, the given lines, then HELP. */
 export function helpReply(command: string, lines: readonly string[]): Reply {
   const head = `${command.toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`;
-  return array([head, ...lines, "HELP", "    Print this help."].map(simple));
+  return array([head, ...lines, "HELP", "    Prints this help."].map(simple));
 }
 
 /** The command (or subcommand) a request names, without arity checks. */
@@ -359,9 +359,10 @@ function commandGetKeys(engine: Engine, argv: string[], withFlags: boolean): Rep
   const target = argv.slice(2);
   const c = resolveCommand(engine.table, target);
   if (c === undefined || (c.subs !== null && c.spec.run === undefined)) return err("ERR Invalid command specified");
-  if (c.firstKey === 0) return err("ERR The command has no key arguments");
+  if (c.firstKey === 0 && c.spec.getKeys === undefined) return err("ERR The command has no key arguments");
   if (!arityOk(c.spec.arity, target.length)) return err("ERR Invalid number of arguments specified for command");
   const idx = c.keyIndexes(target);
+  if (idx.length === 0 && c.spec.getKeys !== undefined) return err("ERR Invalid arguments specified for command");
   if (withFlags) {
     const flags = c.spec.flags.includes("write") ? ["RW", "access", "update"] : ["RO", "access"];
     return array(idx.map((i) => array([bulk(target[i] ?? ""), { kind: "set", items: flags.map(simple) }])));

@@ -2,7 +2,7 @@
 // which is replicated as `SREM key <chosen members>` (or `DEL key` when it
 // takes the whole set) so replicas never make a random choice.
 import { array, bulk, bulks, EMPTY_ARRAY, err, int, NULL, ONE, ZERO, type Reply } from "../../resp/reply";
-import type { CommandSpec } from "../command";
+import { numkeysKeys, type CommandSpec } from "../command";
 import type { Config } from "../config";
 import type { Ctx } from "../context";
 import { E } from "../errors";
@@ -440,7 +440,7 @@ export const SET_COMMANDS: readonly CommandSpec[] = [
   { name: "srandmember", arity: -2, flags: ["readonly"], keys: K1, group: "set", run: srandmember },
   { name: "smove", arity: 4, flags: ["write", "fast"], keys: [1, 2, 1], group: "set", run: smove },
   { name: "sinter", arity: -2, flags: ["readonly"], keys: KALL, group: "set", run: sinter },
-  { name: "sintercard", arity: -3, flags: ["readonly"], group: "set", run: sintercard },
+  { name: "sintercard", arity: -3, flags: ["readonly"], getKeys: numkeysKeys(1), group: "set", run: sintercard },
   { name: "sinterstore", arity: -3, flags: ["write", "denyoom"], keys: KALL, group: "set", run: sinterstore },
   { name: "sunion", arity: -2, flags: ["readonly"], keys: KALL, group: "set", run: sunion },
   { name: "sunionstore", arity: -3, flags: ["write", "denyoom"], keys: KALL, group: "set", run: sunionstore },

@@ -226,6 +226,7 @@ export const SORT_COMMANDS: readonly CommandSpec[] = [
     arity: -2,
     flags: ["write", "denyoom"],
     keys: [1, 1, 1],
+    getKeys: sortKeyIndexes,
     effects: "explicit",
     group: "generic",
     since: "1.0.0",
@@ -233,3 +234,18 @@ export const SORT_COMMANDS: readonly CommandSpec[] = [
   },
   { name: "sort_ro", arity: -2, flags: ["readonly"], keys: [1, 1, 1], group: "generic", since: "7.0.0", run: (ctx, argv) => sortGeneric(ctx, argv, true) },
 ];
+
+/**
+ * Redis's sortGetKeys: the sorted key and the last STORE destination
+ * (COMMAND GETKEYS, ACL and cluster key checks need the movable STORE key).
+ */
+export function sortKeyIndexes(argv: readonly string[]): number[] {
+  let store = -1;
+  for (let i = 2; i < argv.length; i++) {
+    const opt = (argv[i] ?? "").toLowerCase();
+    if (opt === "limit") i += 2;
+    else if (opt === "get" || opt === "by") i += 1;
+    else if (opt === "store" && i + 1 < argv.length) store = i + 1;
+  }
+  return store < 0 ? [1] : [1, store];
+}

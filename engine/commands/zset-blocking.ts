@@ -2,7 +2,7 @@
 // ZPOPMIN/ZPOPMAX/ZMPOP when a key holds members, else block until one does
 // (engine/blocking.ts). The effect of a served pop is the ZREM of what it took.
 import { array, bulk, double, NULL_ARRAY, type Reply } from "../../resp/reply";
-import type { CommandSpec } from "../command";
+import { numkeysKeys, type CommandSpec } from "../command";
 import type { Ctx } from "../context";
 import { parseTimeoutSeconds } from "./list-blocking";
 import { parseZmpopArgs, popCandidate, popFrom, zmpopReply, type PopWhere } from "./zset";
@@ -36,5 +36,5 @@ const FLAGS: CommandSpec["flags"] = ["write", "noscript", "blocking", "fast"];
 export const ZSET_BLOCKING_COMMANDS: readonly CommandSpec[] = [
   { name: "bzpopmin", arity: -3, flags: FLAGS, keys: [1, -2, 1], effects: "explicit", group: "sorted-set", run: (c, a) => bzpop(c, a, "min") },
   { name: "bzpopmax", arity: -3, flags: FLAGS, keys: [1, -2, 1], effects: "explicit", group: "sorted-set", run: (c, a) => bzpop(c, a, "max") },
-  { name: "bzmpop", arity: -5, flags: ["write", "blocking"], keys: [0, 0, 0], effects: "explicit", group: "sorted-set", run: bzmpop },
+  { name: "bzmpop", arity: -5, flags: ["write", "blocking"], keys: [0, 0, 0], getKeys: numkeysKeys(2), effects: "explicit", group: "sorted-set", run: bzmpop },
 ];

@@ -4,7 +4,7 @@
 // runs twice; and the pops, replicated as `ZREM key <popped members>`.
 import { formatDouble17g } from "../../resp/format";
 import { array, bulk, bulks, double, EMPTY_ARRAY, err, int, NULL, NULL_ARRAY, ZERO, type Reply } from "../../resp/reply";
-import type { CommandSpec } from "../command";
+import { numkeysKeys, type CommandSpec } from "../command";
 import type { Config } from "../config";
 import type { Ctx } from "../context";
 import { E } from "../errors";
@@ -955,14 +955,14 @@ export const ZSET_COMMANDS: readonly CommandSpec[] = [
   { name: "zremrangebylex", arity: 4, flags: W, keys: K1, group: "sorted-set", run: (ctx, argv) => zremrangeGeneric(ctx, argv, "lex") },
   { name: "zpopmin", arity: -2, flags: ["write", "fast"], keys: K1, effects: "explicit", group: "sorted-set", run: (ctx, argv) => zpop(ctx, argv, "min") },
   { name: "zpopmax", arity: -2, flags: ["write", "fast"], keys: K1, effects: "explicit", group: "sorted-set", run: (ctx, argv) => zpop(ctx, argv, "max") },
-  { name: "zmpop", arity: -4, flags: W, effects: "explicit", group: "sorted-set", run: zmpop },
+  { name: "zmpop", arity: -4, flags: W, getKeys: numkeysKeys(1), effects: "explicit", group: "sorted-set", run: zmpop },
   { name: "zrandmember", arity: -2, flags: RO, keys: K1, group: "sorted-set", run: zrandmember },
-  { name: "zunion", arity: -3, flags: RO, group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "union", false, false) },
-  { name: "zinter", arity: -3, flags: RO, group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "inter", false, false) },
-  { name: "zdiff", arity: -3, flags: RO, group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "diff", false, false) },
-  { name: "zunionstore", arity: -4, flags: WD, keys: K1, group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "union", true, false) },
-  { name: "zinterstore", arity: -4, flags: WD, keys: K1, group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "inter", true, false) },
-  { name: "zdiffstore", arity: -4, flags: WD, keys: K1, group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "diff", true, false) },
-  { name: "zintercard", arity: -3, flags: RO, group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "inter", false, true) },
+  { name: "zunion", arity: -3, flags: RO, getKeys: numkeysKeys(1), group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "union", false, false) },
+  { name: "zinter", arity: -3, flags: RO, getKeys: numkeysKeys(1), group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "inter", false, false) },
+  { name: "zdiff", arity: -3, flags: RO, getKeys: numkeysKeys(1), group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "diff", false, false) },
+  { name: "zunionstore", arity: -4, flags: WD, keys: K1, getKeys: numkeysKeys(2, [1]), group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "union", true, false) },
+  { name: "zinterstore", arity: -4, flags: WD, keys: K1, getKeys: numkeysKeys(2, [1]), group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "inter", true, false) },
+  { name: "zdiffstore", arity: -4, flags: WD, keys: K1, getKeys: numkeysKeys(2, [1]), group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "diff", true, false) },
+  { name: "zintercard", arity: -3, flags: RO, getKeys: numkeysKeys(1), group: "sorted-set", run: (ctx, argv) => zsetOp(ctx, argv, "inter", false, true) },
   { name: "zscan", arity: -3, flags: RO, keys: K1, group: "sorted-set", run: zscan },
 ];
