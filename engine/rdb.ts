@@ -93,7 +93,8 @@ export function crc64(data: Uint8Array): bigint {
 // ---------------------------------------------------------------------------
 // Byte writer and reader.
 
-class Writer {
+/** A growable byte buffer for RDB encodings. */
+export class Writer {
   private buf: Buffer;
   private len = 0;
 

@@ -15,7 +15,7 @@ import type { Ctx } from "../context";
 import { compactLimits, isLfuPolicy, resetMeta, setFreq, setIdle } from "../encoding";
 import { E } from "../errors";
 import { parseInt64 } from "../num";
-import { crc64, createDumpPayload, decodeDumpPayload, decodeRdbString, parseListpack, RDB_VERSION, verifyDumpPayload, type DecodeResult } from "../rdb";
+import { crc64, createDumpPayload, decodeDumpPayload, decodeRdbString, parseListpack, RDB_VERSION, verifyDumpPayload, Writer, type DecodeResult } from "../rdb";
 import {
   addDelta,
   canonInt,
@@ -151,66 +151,8 @@ const ID_BYTES = 16;
 const LP_NUMELE_UNKNOWN = 65535;
 const FOOTER_BYTES = 10;
 
-/** A growable byte buffer. */
-class Sink {
-  private buf = Buffer.allocUnsafe(256);
-  len = 0;
 
-  private ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.len++] = b & 0xff;
-  }
-
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-
-  latin1(s: string): void {
-    this.ensure(s.length);
-    this.len += this.buf.write(s, this.len, s.length, "latin1");
-  }
-
-  /** Little-endian two's complement integer of `width` bytes. */
-  intLE(v: number | bigint, width: number): void {
-    this.ensure(width);
-    let x = BigInt.asUintN(width * 8, BigInt(v));
-    for (let i = 0; i < width; i++) {
-      this.buf[this.len++] = Number(x & 0xffn);
-      x >>= 8n;
-    }
-  }
-
-  u32be(n: number): void {
-    this.ensure(4);
-    this.buf.writeUInt32BE(n >>> 0, this.len);
-    this.len += 4;
-  }
-
-  patchU32le(at: number, n: number): void {
-    this.buf.writeUInt32LE(n >>> 0, at);
-  }
-
-  patchU16le(at: number, n: number): void {
-    this.buf.writeUInt16LE(n, at);
-  }
-
-  result(): Buffer {
-    return this.buf.subarray(0, this.len);
-  }
-}
-
-function lpBacklen(w: Sink, l: number): void {
+function lpBacklen(w: Writer, l: number): void {
   const size = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
   // The most significant 7-bit chunk comes first and alone lacks the continuation bit.
   for (let i = size - 1; i >= 0; i--) w.byte((Math.floor(l / 2 ** (7 * i)) & 127) | (i === size - 1 ? 0 : 128));
@@ -218,7 +160,7 @@ function lpBacklen(w: Sink, l: number): void {
 
 /** A listpack as Redis's lpAppend / lpAppendInteger build it. */
 class ListpackOut {
-  private readonly w = new Sink();
+  private readonly w = new Writer();
   private count = 0;
 
   constructor() {
@@ -227,7 +169,7 @@ class ListpackOut {
 
   int(v: number | bigint): void {
     const w = this.w;
-    const start = w.len;
+    const start = w.length;
     const n = typeof v === "bigint" && v >= -2147483648n && v <= 2147483647n ? Number(v) : v;
     if (typeof n === "number" && n >= 0 && n <= 127) {
       w.byte(n);
@@ -248,7 +190,7 @@ class ListpackOut {
       w.byte(0xf4);
       w.intLE(n, 8);
     }
-    lpBacklen(w, w.len - start);
+    lpBacklen(w, w.length - start);
     this.count++;
   }
 
@@ -259,7 +201,7 @@ class ListpackOut {
       return;
     }
     const w = this.w;
-    const start = w.len;
+    const start = w.length;
     const len = s.length;
     if (len < 64) {
       w.byte(0x80 | len);
@@ -271,13 +213,13 @@ class ListpackOut {
       w.intLE(len, 4);
     }
     w.latin1(s);
-    lpBacklen(w, w.len - start);
+    lpBacklen(w, w.length - start);
     this.count++;
   }
 
   finish(): Buffer {
     this.w.byte(0xff);
-    this.w.patchU32le(0, this.w.len);
+    this.w.patchU32le(0, this.w.length);
     this.w.patchU16le(4, this.count < LP_NUMELE_UNKNOWN ? this.count : LP_NUMELE_UNKNOWN);
     return this.w.result();
   }
@@ -307,7 +249,7 @@ function nodeListpack(node: StreamNode): Buffer {
   return lp.finish();
 }
 
-function rdbLen(w: Sink, n: number | bigint): void {
+function rdbLen(w: Writer, n: number | bigint): void {
   if (typeof n === "number" && n < 64) {
     w.byte(n);
   } else if (typeof n === "number" && n < 16384) {
@@ -325,7 +267,7 @@ function rdbLen(w: Sink, n: number | bigint): void {
 }
 
 /** rdbSaveRawString without LZF: short canonical int32 values int-encoded. */
-function rdbString(w: Sink, s: string): void {
+function rdbString(w: Writer, s: string): void {
   if (s.length <= 11) {
     const n = parseInt64(s);
     if (typeof n === "number" && n >= -2147483648 && n <= 2147483647) {
@@ -339,18 +281,18 @@ function rdbString(w: Sink, s: string): void {
   w.latin1(s);
 }
 
-function rdbBlob(w: Sink, b: Uint8Array): void {
+function rdbBlob(w: Writer, b: Uint8Array): void {
   rdbLen(w, b.length);
   w.bytes(b);
 }
 
-function rawId(w: Sink, id: StreamID): void {
+function rawId(w: Writer, id: StreamID): void {
   const b = Buffer.alloc(ID_BYTES);
   idToBytes(id, b, 0);
   w.bytes(b);
 }
 
-function writeGroup(w: Sink, g: ConsumerGroup): void {
+function writeGroup(w: Writer, g: ConsumerGroup): void {
   rdbString(w, g.name);
   rdbLen(w, g.lastId.ms);
   rdbLen(w, g.lastId.seq);
@@ -373,7 +315,7 @@ function writeGroup(w: Sink, g: ConsumerGroup): void {
 
 /** DUMP's payload for a stream: type 19, the value, RDB version and CRC64. */
 export function streamDumpPayload(s: StreamObject): Buffer {
-  const w = new Sink();
+  const w = new Writer();
   w.byte(T_STREAM_LISTPACKS_2);
   rdbLen(w, s.nodes.length);
   const key = Buffer.alloc(ID_BYTES);

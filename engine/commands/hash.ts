@@ -3,6 +3,7 @@
 // formatting can never make a replica diverge.
 import { array, bulk, bulks, EMPTY_BULKS, int, map, NULL, OK, ONE, ZERO, type Reply } from "../../resp/reply";
 import type { CommandSpec } from "../command";
+import { parseScanOptions } from "./set";
 import type { Config } from "../config";
 import type { Ctx } from "../context";
 import { E } from "../errors";
@@ -424,31 +425,6 @@ export function parseScanCursor(s: string): bigint | null {
   return neg && v !== 0n ? ULONG_MAX + 1n - v : v;
 }
 
-interface ScanOptions {
-  count: number;
-  pattern: string | null;
-}
-
-/** COUNT and MATCH of [HSZ]SCAN from argv[from]. */
-export function parseScanOptions(argv: readonly string[], from: number): ScanOptions | Reply {
-  const o: ScanOptions = { count: 10, pattern: null };
-  for (let i = from; i < argv.length; i += 2) {
-    const opt = (argv[i] ?? "").toLowerCase();
-    if (i + 1 >= argv.length) return E.syntax;
-    if (opt === "count") {
-      const c = parseInt64(argv[i + 1] ?? "");
-      if (c === null) return E.notInteger;
-      if (c < 1) return E.syntax;
-      o.count = typeof c === "number" ? c : Number.MAX_SAFE_INTEGER;
-    } else if (opt === "match") {
-      const p = argv[i + 1] ?? "";
-      o.pattern = p === "*" ? null : p;
-    } else {
-      return E.syntax;
-    }
-  }
-  return o;
-}
 
 function hscan(ctx: Ctx, argv: string[]): Reply {
   const cursor = parseScanCursor(argv[2] ?? "");
