@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // The mnemo command line: `mnemo up`, `mnemo server --standalone`, ...
+import { simMain } from "./sim";
 import { Server } from "../cluster/server";
 import { Engine } from "../engine/engine";
 
 const USAGE = `usage:
+  mnemo sim --seed N [--verbose]             one deterministic simulation of the log's Raft group;
+                                             exit 0 iff every checker held
   mnemo up [--port 6379]                     run Mnemo (for now: the standalone server)
   mnemo server --standalone [--port 6379] [--bind 127.0.0.1] [--<config-parameter> VALUE ...]
                                              engine only, in memory, no log; any CONFIG
@@ -81,6 +84,8 @@ async function main(argv: string[]): Promise<number> {
       }
       await runStandalone(rest);
       return -1;
+    case "sim":
+      return simMain(rest);
     case "up":
       process.stdout.write("mnemo up: the log service is not built yet; running the standalone server\n");
       await runStandalone(rest);

@@ -1,5 +1,7 @@
 // A copy of engine/assert.ts: log/ must never import engine/.
-export class AssertionError extends Error {}
+export class AssertionError extends Error {
+  override name = "AssertionError";
+}
 
 /** Assertions stay on in production: a broken invariant stops the node loudly. */
 export function assert(cond: unknown, message = "assertion failed"): asserts cond {

@@ -1,0 +1,43 @@
+// `mnemo sim --seed N`: one deterministic simulation run of the log's Raft
+// group (log/sim). The CLI calls runSim and exits 0 iff every checker held.
+import { replayCommand, runSim as runSimulation, type SimOptions, type SimResult } from "../log/sim/sim";
+
+export type { SimOptions, SimResult, SimStats } from "../log/sim/sim";
+
+export function runSim(seed: number, opts: SimOptions = {}): SimResult {
+  return runSimulation(seed, opts);
+}
+
+/** A human-readable report of one run; the replay command comes first on a failure. */
+export function formatSimResult(r: SimResult): string {
+  const s = r.stats;
+  const lines = [
+    `seed ${r.seed}: ${r.ok ? "ok" : "FAILED"}  digest ${r.digest}`,
+    `  plan: ${r.plan}`,
+    `  ${s.virtualMs} virtual ms, ${s.events} events, ${s.checks} checks; max term ${s.maxTerm}, ${s.leadersElected} leaderships`,
+    `  proposals ${s.proposals}: ${s.acked} acknowledged, ${s.failedProposals} failed, ${s.unknownOutcomes} unknown; committed ${s.committed}`,
+    `  faults: ${s.crashes} crashes (${s.buggified} at fault points, ${s.lostFrames} unsynced frames lost, ${s.tornWrites} torn), ${s.partitions} partitions, ${s.pauses} pauses`,
+    `  messages: ${s.messagesSent} sent, ${s.messagesDropped} dropped, ${s.messagesCut} cut, ${s.messagesDuplicated} duplicated; ` +
+      `snapshots ${s.snapshotsSent} sent, ${s.snapshotsInstalled} installed; ${s.compactions} compactions`,
+  ];
+  if (!r.ok) lines.unshift(`FAILED: ${r.failure ?? ""}`, `replay: ${r.replay}`);
+  return lines.join("\n");
+}
+
+/** `mnemo sim --seed N [--verbose]`: prints the report, returns the exit status. */
+export function simMain(args: readonly string[], write: (s: string) => void = (s) => process.stdout.write(s)): number {
+  let seed: number | null = null;
+  let verbose = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--seed") seed = Number(args[++i]);
+    else if (a?.startsWith("--seed=")) seed = Number(a.slice(7));
+    else if (a === "--verbose") verbose = true;
+    else throw new Error(`unexpected argument '${a ?? ""}'`);
+  }
+  if (seed === null || !Number.isSafeInteger(seed) || seed < 0) throw new Error("usage: mnemo sim --seed N [--verbose]");
+  const r = runSim(seed, verbose ? { trace: (line) => write(`  ${line}\n`) } : {});
+  write(formatSimResult(r) + "\n");
+  if (!r.ok) write(`replay with: ${replayCommand(seed)}\n`);
+  return r.ok ? 0 : 1;
+}
