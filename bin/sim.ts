@@ -1,6 +1,6 @@
 // `mnemo sim --seed N`: one deterministic simulation run of the log's Raft
 // group (log/sim). The CLI calls runSim and exits 0 iff every checker held.
-import { replayCommand, runSim as runSimulation, type SimOptions, type SimResult } from "../log/sim/sim";
+import { runSim as runSimulation, type SimOptions, type SimResult } from "../log/sim/sim";
 
 export type { SimOptions, SimResult, SimStats } from "../log/sim/sim";
 
@@ -38,6 +38,5 @@ export function simMain(args: readonly string[], write: (s: string) => void = (s
   if (seed === null || !Number.isSafeInteger(seed) || seed < 0) throw new Error("usage: mnemo sim --seed N [--verbose]");
   const r = runSim(seed, verbose ? { trace: (line) => write(`  ${line}\n`) } : {});
   write(formatSimResult(r) + "\n");
-  if (!r.ok) write(`replay with: ${replayCommand(seed)}\n`);
   return r.ok ? 0 : 1;
 }

@@ -13,6 +13,8 @@ const REGRESSION_SEEDS: readonly number[] = [
   1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 42, 1337,
   // A long run of Readys without a write overflowed the stack of the simulated shell.
   5029, 5444,
+  // A candidate with a stale log and a fast clock held off every election (timer reset on a higher term).
+  388327489418,
 ];
 /** About 60 s on the 2-core reference machine (measured 26 seeds/s on one core). */
 const FRESH_DEFAULT = 1500;

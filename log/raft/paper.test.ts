@@ -145,6 +145,24 @@ t.test("§5.2 election timeouts are randomised in [electionTicks, 2*electionTick
   t.throws(() => new TestNet(["a"], { randomInt: () => 10 }), { name: "AssertionError" }, "a PRNG out of range is caught");
 });
 
+t.test("§5.2 the election timer restarts only on hearing from the leader or granting a vote", async (t) => {
+  // n2 has a stale log and a clock three times as fast: it always times out
+  // first and can never win. Its refused vote requests must not hold off the
+  // elections n1 and n3 would win (without pre-vote, nothing else stops it).
+  const net = new TestNet(IDS3);
+  net.load("n1", [1, 1, 1], 1);
+  net.load("n2", [1], 1);
+  net.load("n3", [1, 1, 1], 1);
+  for (let round = 0; round < 200 && net.leaders().length === 0; round++) {
+    net.tick("n2", 3);
+    net.tick("n1");
+    net.tick("n3");
+    net.stabilize();
+  }
+  t.ok(net.raft("n2").term > 1, "n2 campaigned");
+  t.match(net.leaders(), [/^n[13]$/], "and yet n1 or n3 was elected");
+});
+
 t.test("§5.2 a split vote is resolved by a new election in a later term", async (t) => {
   const ids = ["n1", "n2", "n3", "n4"];
   const net = new TestNet(ids);

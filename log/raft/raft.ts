@@ -196,7 +196,7 @@ export class Raft {
       // the candidate ignores replies from terms other than its own.
       this.send({ kind: respKind, from: this.id, to: m.from, term: m.term, reject: false });
       if (m.kind === "vote") {
-        this.electionElapsed = 0;
+        this.restartElectionTimer();
         this.vote = m.from;
       }
     } else {
@@ -483,6 +483,14 @@ export class Raft {
       this.vote = null;
     }
     this.role = { kind: "follower", leader };
+    // Figure 2: the election timer restarts only on hearing from the current
+    // leader or granting a vote. Restarting it on every higher term (as etcd
+    // does) lets a candidate that can never win, say one with a stale log and a
+    // fast clock, hold off every other election forever when pre-vote is off.
+    if (leader !== null) this.restartElectionTimer();
+  }
+
+  private restartElectionTimer(): void {
     this.electionElapsed = 0;
     this.resetElectionTimeout();
   }
@@ -502,8 +510,7 @@ export class Raft {
     this.term += 1;
     this.vote = this.id;
     this.role = { kind: "candidate", votes: new Map() };
-    this.electionElapsed = 0;
-    this.resetElectionTimeout();
+    this.restartElectionTimer();
     // Our own vote counts once the vote is durable, like everyone else's.
     this.send({ kind: "vote-resp", from: this.id, to: this.id, term: this.term, reject: false });
     for (const id of this.peers) {
