@@ -2,18 +2,25 @@
 'use strict';
 // Helper for bench/run.sh. Plain JavaScript, no dependencies.
 //
-//   node bench/lib.js parse <redis-benchmark-output-file> <exit-code>
-//       -> prints "<ops/s>" or "n/a <reason>"
+//   node bench/lib.js parse <redis-benchmark-output-file> <exit-code> [test]
+//       -> prints "<ops/s>" or "n/a <reason>"; with [test], the CSV row whose name is
+//          <test> or starts with "<test> " (case-insensitive) is used if there is one
+//          (custom-command runs are named after the command line, e.g.
+//          "xadd mystream * field value"), otherwise the last row
 //   node bench/lib.js load <port> <nkeys> [host]
 //       -> SETs key:0..key:<nkeys-1> (8-byte value "vNNNNNNN") over one
 //          pipelined connection; prints "<ok-count> <error-count>"
-//   node bench/lib.js report <results.tsv> <memory.tsv> <machine-info-file>
+//   node bench/lib.js loadelems <port> <hash|set|zset> <members> [host]
+//       -> one key with <members> members, pipelined, 1000 members per command:
+//          HSET h f:N v:N ... | SADD s m:N ... | ZADD z N m:N ...
+//          prints "<sum-of-integer-replies> <error-count> [first error]"
+//   node bench/lib.js report <results.tsv> <memory.tsv> <machine-info-file> [elements.tsv]
 //       -> prints the plain-text table and the markdown block
 
 const fs = require('fs');
 const net = require('net');
 
-function parseBenchOutput(file, exitCode) {
+function parseBenchOutput(file, exitCode, test) {
   let text = '';
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -26,10 +33,17 @@ function parseBenchOutput(file, exitCode) {
   if (String(exitCode) === '124') return 'n/a timeout';
   // CSV rows look like: "SET","123456.79","0.215",...   (header: "test","rps",...)
   let rps = null;
+  let named = null;
+  const want = test ? String(test).toLowerCase() : null;
   for (const line of text.split(/\r?\n/)) {
     const m = /^"([^"]*)","([0-9.]+)"/.exec(line.trim());
-    if (m && m[1] !== 'test') rps = Number(m[2]);
+    if (m && m[1] !== 'test') {
+      rps = Number(m[2]);
+      const name = m[1].toLowerCase();
+      if (want && (name === want || name.startsWith(want + ' '))) named = rps;
+    }
   }
+  if (named !== null) rps = named;
   if (rps === null) {
     const other = text.split(/\r?\n/).find((l) => /error|refused|reset|closed/i.test(l));
     return 'n/a ' + (other ? other.trim().slice(0, 120) : 'unparseable-output exit=' + exitCode);
@@ -95,6 +109,69 @@ function load(port, nkeys, host) {
   });
 }
 
+// Pipelined multi-member writes building one big key. Replies are single-line
+// (integer or error); integers are summed (= members added).
+function loadElements(port, type, n, host) {
+  const PER_CMD = 1000; // members per command
+  const WINDOW = 50; // commands in flight
+  const bulk = (x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`;
+  const spec = {
+    hash: { cmd: 'HSET', key: 'h', per: 2, args: (i) => bulk('f:' + i) + bulk('v:' + i) },
+    set: { cmd: 'SADD', key: 's', per: 1, args: (i) => bulk('m:' + i) },
+    zset: { cmd: 'ZADD', key: 'z', per: 2, args: (i) => bulk(String(i)) + bulk('m:' + i) },
+  }[type];
+  if (!spec) return Promise.reject(new Error('unknown type ' + type));
+  const ncmds = Math.ceil(n / PER_CMD);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ port, host: host || '127.0.0.1' });
+    sock.setNoDelay(true);
+    let sent = 0; // commands
+    let replies = 0;
+    let added = 0;
+    let errors = 0;
+    let firstError = null;
+    let pending = Buffer.alloc(0);
+    function encode(c) {
+      const lo = c * PER_CMD;
+      const hi = Math.min(n, lo + PER_CMD);
+      let s = `*${2 + (hi - lo) * spec.per}\r\n` + bulk(spec.cmd) + bulk(spec.key);
+      for (let i = lo; i < hi; i++) s += spec.args(i);
+      return s;
+    }
+    function pump() {
+      let s = '';
+      while (sent < ncmds && sent - replies < WINDOW) s += encode(sent++);
+      if (s) sock.write(s);
+    }
+    sock.on('connect', pump);
+    sock.on('data', (chunk) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let pos = 0;
+      for (;;) {
+        const nl = pending.indexOf('\r\n', pos);
+        if (nl < 0) break;
+        const line = pending.slice(pos, nl).toString();
+        if (line[0] === ':') added += Number(line.slice(1));
+        else {
+          errors++;
+          if (!firstError) firstError = line.slice(0, 120);
+        }
+        replies++;
+        pos = nl + 2;
+      }
+      pending = pending.slice(pos);
+      if (replies >= ncmds) {
+        sock.end();
+        resolve({ added, errors, firstError });
+      } else pump();
+    });
+    sock.on('error', reject);
+    sock.on('close', () => {
+      if (replies < ncmds) reject(new Error(`connection closed after ${replies}/${ncmds} replies`));
+    });
+  });
+}
+
 function fmtNum(x, digits) {
   if (x === null || x === undefined || Number.isNaN(x)) return 'n/a';
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -129,7 +206,57 @@ function mdTable(header, rows) {
   return [line(header), line(align), ...rows.map(line)].join('\n');
 }
 
-function report(resultsFile, memFile, infoFile) {
+// elements.tsv: server type members used_before rss_before used_after rss_after card
+function elementsTable(file, notes) {
+  const rows = readTsv(file);
+  if (!rows.length) return null;
+  const by = {};
+  const types = [];
+  for (const [server, type, members, ub, rb, ua, ra, card] of rows) {
+    if (!types.includes(type)) types.push(type);
+    const m = num(members);
+    const c = num(card);
+    let ok = c !== null && c === m;
+    if (!ok) notes.push(`${server} ${type}: cardinality ${card || 'n/a'}, expected ${members}; no per-element figure`);
+    const d = (a, b) => (num(a) !== null && num(b) !== null ? num(a) - num(b) : null);
+    const du = d(ua, ub);
+    const dr = d(ra, rb);
+    by[`${server}|${type}`] = {
+      members: m,
+      u: ok && du !== null ? du / m : null,
+      r: ok && dr !== null ? dr / m : null,
+    };
+  }
+  const header = [
+    'type',
+    'members',
+    'redis used_memory B/elem',
+    'mnemo used_memory B/elem',
+    'used_memory mnemo/redis',
+    'redis RSS B/elem',
+    'mnemo RSS B/elem',
+    'RSS mnemo/redis',
+  ];
+  const label = { hash: 'hash (HSET f:N v:N)', set: 'set (SADD m:N)', zset: 'sorted set (ZADD N m:N)' };
+  const out = types.map((t) => {
+    const r = by[`redis|${t}`] || {};
+    const m = by[`mnemo|${t}`] || {};
+    const nul = (x) => (x === undefined ? null : x);
+    return [
+      label[t] || t,
+      fmtNum(nul(r.members !== undefined ? r.members : m.members), 0),
+      fmtNum(nul(r.u), 1),
+      fmtNum(nul(m.u), 1),
+      ratio(nul(m.u), nul(r.u)),
+      fmtNum(nul(r.r), 1),
+      fmtNum(nul(m.r), 1),
+      ratio(nul(m.r), nul(r.r)),
+    ];
+  });
+  return { header, rows: out };
+}
+
+function report(resultsFile, memFile, infoFile, elemFile) {
   // results.tsv: server test pipeline requests rep ops cpu_sec status
   const runs = readTsv(resultsFile);
   const best = new Map(); // key test|pipeline|server -> {ops, cpu, requests, status}
@@ -230,6 +357,10 @@ function report(resultsFile, memFile, infoFile) {
     ]);
   }
 
+  const elems = elementsTable(elemFile, notes);
+  const elemTitle =
+    '=== Memory per element: one key with N members (fresh server process per row, after FLUSHALL; Δ of used_memory / VmRSS) ===';
+
   const info = fs.existsSync(infoFile) ? fs.readFileSync(infoFile, 'utf8').trim().split('\n') : [];
 
   const out = [];
@@ -240,6 +371,11 @@ function report(resultsFile, memFile, infoFile) {
     out.push('');
     out.push('=== Memory: 1M small string keys (after FLUSHALL) ===');
     out.push(textTable(memHeader, memRows));
+  }
+  if (elems) {
+    out.push('');
+    out.push(elemTitle);
+    out.push(textTable(elems.header, elems.rows));
   }
   if (notes.length) {
     out.push('');
@@ -258,6 +394,10 @@ function report(resultsFile, memFile, infoFile) {
     out.push('');
     out.push(mdTable(memHeader, memRows));
   }
+  if (elems) {
+    out.push('');
+    out.push(mdTable(elems.header, elems.rows));
+  }
   if (notes.length) {
     out.push('');
     for (const n of [...new Set(notes)]) out.push('- note: ' + n);
@@ -269,7 +409,7 @@ function report(resultsFile, memFile, infoFile) {
 async function main() {
   const [cmd, ...args] = process.argv.slice(2);
   if (cmd === 'parse') {
-    console.log(parseBenchOutput(args[0], args[1]));
+    console.log(parseBenchOutput(args[0], args[1], args[2]));
   } else if (cmd === 'load') {
     const port = Number(args[0]);
     const n = Number(args[1] || 1000000);
@@ -280,10 +420,19 @@ async function main() {
       console.log(`0 ${n} ${e.message}`);
       process.exitCode = 1;
     }
+  } else if (cmd === 'loadelems') {
+    const n = Number(args[2] || 1000000);
+    try {
+      const r = await loadElements(Number(args[0]), args[1], n, args[3]);
+      console.log(`${r.added} ${r.errors}${r.firstError ? ' ' + r.firstError : ''}`);
+    } catch (e) {
+      console.log(`0 1 ${e.message}`);
+      process.exitCode = 1;
+    }
   } else if (cmd === 'report') {
-    report(args[0], args[1], args[2]);
+    report(args[0], args[1], args[2], args[3]);
   } else {
-    console.error('usage: lib.js parse|load|report ...');
+    console.error('usage: lib.js parse|load|loadelems|report ...');
     process.exitCode = 2;
   }
 }

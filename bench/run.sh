@@ -4,11 +4,15 @@
 #
 # Environment knobs (defaults in brackets):
 #   BENCH_TESTS      redis-benchmark -t list            [set,get,incr,lpush,mset]
+#                    (xadd has no -t test in redis-benchmark 7.0; it is run as the custom
+#                    command "xadd mystream * field value" and checked with XLEN)
 #   BENCH_N          requests per run at -P 1 (x4 at -P 16) [200000]
 #   BENCH_PIPELINES  pipeline depths                     ["1 16"]
 #   BENCH_CLIENTS    redis-benchmark -c                  [50]
 #   BENCH_REPS       runs per test per server (best of)  [3]
 #   BENCH_KEYS       keys loaded for the memory test     [1000000] (0 = skip)
+#   BENCH_ELEMENTS   members of the one hash / set / sorted set key loaded for the
+#                    per-element memory test (fresh server process per type) [1000000] (0 = skip)
 #   BENCH_TIMEOUT    seconds per redis-benchmark run     [180]
 #   REDIS_PORT       [6390]     MNEMO_PORT  [6391]
 #   REDIS_SERVER     redis-server binary                 [redis-server]
@@ -26,6 +30,7 @@ BENCH_PIPELINES=${BENCH_PIPELINES:-1 16}
 BENCH_CLIENTS=${BENCH_CLIENTS:-50}
 BENCH_REPS=${BENCH_REPS:-3}
 BENCH_KEYS=${BENCH_KEYS:-1000000}
+BENCH_ELEMENTS=${BENCH_ELEMENTS:-1000000}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-180}
 REDIS_PORT=${REDIS_PORT:-6390}
 MNEMO_PORT=${MNEMO_PORT:-6391}
@@ -125,6 +130,17 @@ start_server() {
   fi
 }
 
+stop_server() {
+  local name=$1 pid=${SPID[$1]} port keep=() p
+  port=$(port_of "$name")
+  kill "$pid" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null
+  for _ in $(seq 100); do [[ -z "$(listen_pid "$port")" ]] && break; sleep 0.1; done
+  for p in "${STARTED_PIDS[@]}"; do [[ "$p" != "$pid" ]] && keep+=("$p"); done
+  STARTED_PIDS=("${keep[@]}")
+}
+
 ensure_running() {
   local name=$1
   if ! kill -0 "${SPID[$name]}" 2>/dev/null; then
@@ -193,6 +209,41 @@ if [[ "$BENCH_KEYS" -gt 0 ]]; then
   done
 fi
 
+# ---------------------------------------------------------------- memory per element
+# One key with BENCH_ELEMENTS members per type, each on a freshly started server
+# (so RSS retained from earlier loads does not hide growth).
+ELEM="$TMP/elements.tsv"
+: >"$ELEM"
+if [[ "$BENCH_ELEMENTS" -gt 0 ]]; then
+  declare -A CARDCMD=([hash]="hlen h" [set]="scard s" [zset]="zcard z")
+  for type in hash set zset; do
+    for name in redis mnemo; do
+      stop_server "$name"
+      start_server "$name"
+      port=$(port_of "$name")
+      pid=${SPID[$name]}
+      cli "$port" flushall >/dev/null 2>&1
+      sleep 1
+      ub=$(used_memory "$port"); rb=$(rss_bytes "$pid")
+      log "$name: loading one $type with $BENCH_ELEMENTS members"
+      t0=$(date +%s.%N)
+      res=$(node "$LIB" loadelems "$port" "$type" "$BENCH_ELEMENTS" "$HOST")
+      t1=$(date +%s.%N)
+      log "$name: $type load added/errors: $res ($(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s)"
+      sleep 2
+      card=$(cli "$port" ${CARDCMD[$type]} 2>/dev/null | tr -d '\r')
+      [[ "$card" =~ ^[0-9]+$ ]] || { log "WARNING: $name ${CARDCMD[$type]} failed ('${card:0:60}')"; card=n/a; }
+      [[ "$card" == "$BENCH_ELEMENTS" ]] || log "WARNING: $name ${CARDCMD[$type]} is $card, expected $BENCH_ELEMENTS"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$type" "$BENCH_ELEMENTS" "$ub" "$rb" \
+        "$(used_memory "$port")" "$(rss_bytes "$pid")" "$card" >>"$ELEM"
+      cli "$port" flushall >/dev/null 2>&1
+    done
+  done
+  # leave fresh, empty servers for the throughput runs
+  for name in redis mnemo; do stop_server "$name"; start_server "$name"; done
+  log "redis pid ${SPID[redis]}, mnemo pid ${SPID[mnemo]}"
+fi
+
 # ---------------------------------------------------------------- throughput + CPU
 RESULTS="$TMP/results.tsv"
 : >"$RESULTS"
@@ -213,11 +264,24 @@ for test in "${TESTS[@]}"; do
         cli "$port" flushall >/dev/null 2>&1
         out="$TMP/out.$name.$test.P$P.$rep"
         c0=$(cpu_ticks "$pid")
+        if [[ "$test" == xadd ]]; then
+          # no built-in xadd test in redis-benchmark 7.0: run the custom command (7.0 exits
+          # on the first error reply and prints "Error from server: ..."; XLEN is checked too)
+          bargs=(xadd mystream '*' field value)
+        else
+          bargs=(-t "$test")
+        fi
         timeout "$BENCH_TIMEOUT" "${CLIENT_PIN[@]}" redis-benchmark -h "$HOST" -p "$port" -c "$BENCH_CLIENTS" -P "$P" \
-          -n "$n" -t "$test" --csv >"$out" 2>&1
+          -n "$n" --csv "${bargs[@]}" >"$out" 2>&1
         rc=$?
         c1=$(cpu_ticks "$pid")
-        res=$(node "$LIB" parse "$out" "$rc")
+        res=$(node "$LIB" parse "$out" "$rc" "$test")
+        if [[ "$test" == xadd && "$res" != n/a* ]]; then
+          xlen=$(cli "$port" xlen mystream 2>/dev/null | tr -d '\r')
+          if ! [[ "$xlen" =~ ^[0-9]+$ ]] || [[ "$xlen" -lt "$n" ]]; then
+            res="n/a error-reply: XLEN mystream is '${xlen:0:60}' after $n XADDs"
+          fi
+        fi
         cpu=n/a
         if [[ -n "$c0" && -n "$c1" ]]; then
           cpu=$(awk -v a="$c0" -v b="$c1" -v t="$CLK_TCK" 'BEGIN{printf "%.4f", (b-a)/t}')
@@ -236,4 +300,4 @@ for test in "${TESTS[@]}"; do
   done
 done
 
-node "$LIB" report "$RESULTS" "$MEM" "$INFO"
+node "$LIB" report "$RESULTS" "$MEM" "$INFO" "$ELEM"

@@ -194,6 +194,52 @@ export const COMMANDS: Record<string, { weight: number; arb: fc.Arbitrary<Arg[]>
   flushall: { weight: 1, arb: fc.constant(["FLUSHALL"]) },
   select: { weight: 1, arb: c("SELECT", fc.constantFrom("0", "0", "0", "1", "1", "abc", "16")) },
   flushdb: { weight: 1, arb: fc.constant(["FLUSHDB"]) },
+  // Streams: IDs from the clock (`*`), explicit IDs, trimming, consumer groups.
+  xadd: {
+    weight: 3,
+    arb: fc
+      .tuple(key, fc.constantFrom<Arg[]>([], ["NOMKSTREAM"], ["MAXLEN", "~", "2"], ["MAXLEN", "3"], ["MINID", "0-2"]), fc.constantFrom("*", "*", "5-*", "1-1", "9-9"), member)
+      .map(([k, o, id, v]): Arg[] => ["XADD", k, ...o, id, "f", v]),
+  },
+  xdel: { weight: 1, arb: c("XDEL", key, fc.constantFrom("1-1", "5-0", "9-9")) },
+  xtrim: { weight: 1, arb: c("XTRIM", key, fc.constantFrom<Arg[]>(["MAXLEN", "1"], ["MAXLEN", "~", "1"], ["MINID", "5-0"]).map((o) => [...o])) },
+  xgroup: {
+    weight: 2,
+    arb: c(
+      "XGROUP",
+      fc.constantFrom<Arg[]>(["CREATE"], ["SETID"], ["DESTROY"], ["CREATECONSUMER"], ["DELCONSUMER"]).map((o) => [...o]),
+      key,
+      fc.constantFrom("g1", "g2"),
+    ).map((argv): Arg[] => {
+      const sub = String(argv[1]);
+      if (sub === "CREATE") return [...argv, "$", "MKSTREAM"];
+      if (sub === "SETID") return [...argv, "0"];
+      if (sub === "CREATECONSUMER" || sub === "DELCONSUMER") return [...argv, "c1"];
+      return argv;
+    }),
+  },
+  xreadgroup: {
+    weight: 2,
+    arb: fc
+      .tuple(fc.constantFrom("g1", "g2"), fc.constantFrom("c1", "c2"), fc.constantFrom<Arg[]>([], ["NOACK"], ["COUNT", "1"]), key, fc.constantFrom(">", ">", "0"))
+      .map(([g, cn, o, k, id]): Arg[] => ["XREADGROUP", "GROUP", g, cn, ...o, "STREAMS", k, id]),
+  },
+  xack: { weight: 1, arb: c("XACK", key, fc.constantFrom("g1", "g2"), fc.constantFrom("1-1", "5-0", "9-9")) },
+  xclaim: { weight: 1, arb: c("XCLAIM", key, fc.constantFrom("g1", "g2"), fc.constantFrom("c1", "c2"), fc.constantFrom("0", "10"), fc.constantFrom("1-1", "9-9")) },
+  xautoclaim: { weight: 1, arb: c("XAUTOCLAIM", key, fc.constantFrom("g1", "g2"), fc.constantFrom("c1", "c2"), fc.constantFrom("0", "100"), fc.constantFrom("0-0", "5-0")) },
+  // HyperLogLog, geo, SORT ... STORE.
+  pfadd: { weight: 2, arb: fc.tuple(key, fc.array(member, { maxLength: 3 })).map(([k, m]): Arg[] => ["PFADD", k, ...m]) },
+  pfcount: { weight: 1, arb: c("PFCOUNT", key) },
+  pfmerge: { weight: 1, arb: fc.tuple(key, keys).map(([d, k]): Arg[] => ["PFMERGE", d, ...k]) },
+  geoadd: { weight: 2, arb: c("GEOADD", key, fc.constantFrom("13.361389", "-122.27652", "0"), fc.constantFrom("38.115556", "37.805186", "85"), member) },
+  geosearchstore: {
+    weight: 1,
+    arb: c("GEOSEARCHSTORE", key, key, fc.constantFrom<Arg[]>(["FROMLONLAT", "13", "38"], ["FROMMEMBER", "x"]).map((o) => [...o]), fc.constantFrom<Arg[]>(["BYRADIUS", "500", "km"], ["BYBOX", "400", "400", "km"]).map((o) => [...o])),
+  },
+  sort: {
+    weight: 1,
+    arb: c("SORT", key, fc.constantFrom<Arg[]>(["ALPHA"], [], ["BY", "nosort"], ["DESC", "ALPHA", "LIMIT", "0", "2"]).map((o) => [...o]), fc.constantFrom<Arg[]>(["STORE", "a"], ["STORE", "b"]).map((o) => [...o])),
+  },
 };
 
 export interface ProgramOptions {
@@ -224,6 +270,10 @@ export function familyOf(name: string): string {
   if (LIST_COMMANDS.has(name)) return "list";
   if (SET_COMMANDS.has(name)) return "set";
   if (KEYSPACE_COMMANDS.has(name)) return "keyspace";
+  if (name.startsWith("x")) return "stream";
+  if (name.startsWith("pf")) return "hll";
+  if (name.startsWith("geo")) return "geo";
+  if (name === "sort") return "list";
   if (name.startsWith("h")) return "hash";
   if (name.startsWith("z")) return "zset";
   return "string";
