@@ -34,3 +34,30 @@ t.test("protocol errors", async (t) => {
     t.equal(d.error, msg, JSON.stringify(wire));
   }
 });
+
+t.test("a big argument arriving in small pieces decodes whole", async (t) => {
+  const value = Buffer.alloc(300 * 1024);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 7) & 0xff;
+  const wire = Buffer.concat([Buffer.from(`*2\r\n$3\r\nSET\r\n$${value.length}\r\n`), value, Buffer.from("\r\n*1\r\n$4\r\nPING\r\n")]);
+  for (const piece of [1000, 4096, 65536, 100000]) {
+    const d = new RespDecoder();
+    const out: string[][] = [];
+    for (let i = 0; i < wire.length; i += piece) {
+      d.feed(wire.subarray(i, i + piece));
+      for (let a = d.next(); a !== null; a = d.next()) out.push(a);
+    }
+    t.equal(out.length, 2, `pieces of ${piece}`);
+    t.equal(out[0]?.[1], value.toString("latin1"));
+    t.same(out[1], ["PING"]);
+  }
+});
+
+t.test("an announced huge bulk is not allocated before its bytes arrive", async (t) => {
+  const d = new RespDecoder();
+  const before = process.memoryUsage().arrayBuffers;
+  d.feed(Buffer.from("*2\r\n$3\r\nSET\r\n$536870000\r\nabc"));
+  t.equal(d.next(), null);
+  t.equal(d.error, null);
+  t.ok(process.memoryUsage().arrayBuffers - before < 16 * 1024 * 1024, "well under the announced 512 MB");
+  t.equal(d.buffered, 3);
+});

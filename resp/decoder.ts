@@ -7,6 +7,8 @@ import "./latin1";
 export const INLINE_BYTES_MAX = 64 * 1024;
 /** Arguments at least this long are assembled in a buffer of their own. */
 const BIG_ARG_BYTES = 32 * 1024;
+/** First allocation for a big argument; it doubles as more of it arrives. */
+const BIG_ARG_INITIAL_BYTES = 64 * 1024;
 const INT32_MAX = 2147483647;
 
 export interface DecoderLimits {
@@ -24,6 +26,8 @@ export class RespDecoder {
   private bulkLen = -1;
   private big: Buffer | null = null;
   private bigFilled = 0;
+  /** Bytes the big argument needs in all (its length + CRLF); `big` grows toward it as data arrives. */
+  private bigTotal = 0;
   /** Set when the stream is broken; the connection must reply with it and close. */
   error: string | null = null;
   /** Set when the last request came inline (Redis treats some of those differently). */
@@ -38,8 +42,9 @@ export class RespDecoder {
 
   feed(chunk: Buffer): void {
     if (this.big !== null) {
-      const want = this.big.length - this.bigFilled;
+      const want = this.bigTotal - this.bigFilled;
       const n = Math.min(want, chunk.length);
+      this.growBig(this.bigFilled + n);
       chunk.copy(this.big, this.bigFilled, 0, n);
       this.bigFilled += n;
       chunk = chunk.subarray(n);
@@ -52,6 +57,17 @@ export class RespDecoder {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
       this.pos = 0;
     }
+  }
+
+  /** Grows the big-argument buffer to hold at least `need` bytes (doubling, capped at its total). */
+  private growBig(need: number): void {
+    const big = this.big;
+    if (big === null || need <= big.length) return;
+    let size = big.length;
+    while (size < need) size *= 2;
+    const next = Buffer.allocUnsafe(Math.min(size, this.bigTotal));
+    big.copy(next, 0, 0, this.bigFilled);
+    this.big = next;
   }
 
   /** The next complete request, or null when more bytes are needed (or on error). */
@@ -105,10 +121,11 @@ export class RespDecoder {
   private readArgs(): boolean {
     while (this.argsLeft > 0) {
       if (this.big !== null) {
-        if (this.bigFilled < this.big.length) return false;
-        this.args.push(this.big.latin1Slice(0, this.big.length - 2));
+        if (this.bigFilled < this.bigTotal) return false;
+        this.args.push(this.big.latin1Slice(0, this.bigTotal - 2));
         this.big = null;
         this.bigFilled = 0;
+        this.bigTotal = 0;
         this.bulkLen = -1;
         this.argsLeft--;
         continue;
@@ -129,8 +146,11 @@ export class RespDecoder {
         this.pos = nl + 2;
         this.bulkLen = len;
         if (len >= BIG_ARG_BYTES && buf.length - this.pos < len + 2) {
-          this.big = Buffer.allocUnsafe(len + 2);
+          // Memory follows the bytes that arrived, not the length a client announced.
+          this.bigTotal = len + 2;
+          this.big = Buffer.allocUnsafe(Math.min(this.bigTotal, BIG_ARG_INITIAL_BYTES));
           const have = buf.length - this.pos;
+          this.growBig(have);
           buf.copy(this.big, 0, this.pos, buf.length);
           this.bigFilled = have;
           this.pos = buf.length;
