@@ -354,26 +354,7 @@ class ListpackBuilder {
   }
 
   private writeInt(v: number | bigint): void {
-    const w = this.w;
-    if (typeof v === "number" && v >= 0 && v <= 127) {
-      w.byte(v);
-    } else if (typeof v === "number" && v >= -4096 && v <= 4095) {
-      const u = v < 0 ? (1 << 13) + v : v;
-      w.byte((u >> 8) | 0xc0);
-      w.byte(u & 0xff);
-    } else if (typeof v === "number" && v >= -32768 && v <= 32767) {
-      w.byte(0xf1);
-      w.intLE(v, 2);
-    } else if (typeof v === "number" && v >= -8388608 && v <= 8388607) {
-      w.byte(0xf2);
-      w.intLE(v, 3);
-    } else if (typeof v === "number" && v >= -2147483648 && v <= 2147483647) {
-      w.byte(0xf3);
-      w.intLE(v, 4);
-    } else {
-      w.byte(0xf4);
-      w.intLE(v, 8);
-    }
+    listpackInt(this.w, v);
   }
 
   private writeStr(s: string): void {
@@ -888,5 +869,29 @@ function decodeAt<T>(buf: Buffer, pos: number, read: (r: Reader) => T): { value:
   } catch (e) {
     if (e instanceof Corrupt || e instanceof RangeError) return null;
     throw e;
+  }
+}
+
+/** A listpack integer entry's encoding and value (without its backlen), the smallest that fits. */
+export function listpackInt(w: Writer, v: number | bigint): void {
+  const n = typeof v === "bigint" && v >= -2147483648n && v <= 2147483647n ? Number(v) : v;
+  if (typeof n === "number" && n >= 0 && n <= 127) {
+    w.byte(n);
+  } else if (typeof n === "number" && n >= -4096 && n <= 4095) {
+    const u = n < 0 ? 8192 + n : n;
+    w.byte((u >> 8) | 0xc0);
+    w.byte(u & 0xff);
+  } else if (typeof n === "number" && n >= -32768 && n <= 32767) {
+    w.byte(0xf1);
+    w.intLE(n, 2);
+  } else if (typeof n === "number" && n >= -8388608 && n <= 8388607) {
+    w.byte(0xf2);
+    w.intLE(n, 3);
+  } else if (typeof n === "number" && n >= -2147483648 && n <= 2147483647) {
+    w.byte(0xf3);
+    w.intLE(n, 4);
+  } else {
+    w.byte(0xf4);
+    w.intLE(n, 8);
   }
 }

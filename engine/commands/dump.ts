@@ -15,7 +15,7 @@ import type { Ctx } from "../context";
 import { compactLimits, isLfuPolicy, resetMeta, setFreq, setIdle } from "../encoding";
 import { E } from "../errors";
 import { parseInt64 } from "../num";
-import { crc64, createDumpPayload, decodeDumpPayload, decodeRdbString, parseListpack, RDB_VERSION, verifyDumpPayload, Writer, type DecodeResult } from "../rdb";
+import { crc64, createDumpPayload, decodeDumpPayload, decodeRdbString, parseListpack, RDB_VERSION, verifyDumpPayload, Writer, listpackInt, type DecodeResult } from "../rdb";
 import {
   addDelta,
   canonInt,
@@ -170,26 +170,7 @@ class ListpackOut {
   int(v: number | bigint): void {
     const w = this.w;
     const start = w.length;
-    const n = typeof v === "bigint" && v >= -2147483648n && v <= 2147483647n ? Number(v) : v;
-    if (typeof n === "number" && n >= 0 && n <= 127) {
-      w.byte(n);
-    } else if (typeof n === "number" && n >= -4096 && n <= 4095) {
-      const u = n < 0 ? 8192 + n : n;
-      w.byte((u >> 8) | 0xc0);
-      w.byte(u & 0xff);
-    } else if (typeof n === "number" && n >= -32768 && n <= 32767) {
-      w.byte(0xf1);
-      w.intLE(n, 2);
-    } else if (typeof n === "number" && n >= -8388608 && n <= 8388607) {
-      w.byte(0xf2);
-      w.intLE(n, 3);
-    } else if (typeof n === "number" && n >= -2147483648 && n <= 2147483647) {
-      w.byte(0xf3);
-      w.intLE(n, 4);
-    } else {
-      w.byte(0xf4);
-      w.intLE(n, 8);
-    }
+    listpackInt(w, v);
     lpBacklen(w, w.length - start);
     this.count++;
   }
