@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The mnemo command line: `mnemo up`, `mnemo server --standalone`, ...
+import { runLogNode } from "../log/io/node-main";
 import { simMain } from "./sim";
 import { Server } from "../cluster/server";
 import { Engine } from "../engine/engine";
 
 const USAGE = `usage:
+  mnemo log --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003 --data-dir D --secret-file F
+                                             one log-service node (Raft + WAL); serves until SIGTERM
   mnemo sim --seed N [--verbose]             one deterministic simulation of the log's Raft group;
                                              exit 0 iff every checker held
   mnemo up [--port 6379]                     run Mnemo (for now: the standalone server)
@@ -86,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
       return -1;
     case "sim":
       return simMain(rest);
+    case "log":
+      return runLogNode(rest);
     case "up":
       process.stdout.write("mnemo up: the log service is not built yet; running the standalone server\n");
       await runStandalone(rest);
