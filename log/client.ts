@@ -1,0 +1,366 @@
+// The log service's client: talks to the log nodes' client ports
+// (log/io/client-listener.ts), finds the leader (trying nodes in turn and
+// following "not-leader" hints), keeps several requests in flight on one
+// connection (they reach the Raft log in the order they were issued), and
+// retries on not-leader, unknown outcomes and lost connections until a
+// per-request deadline.
+//
+// Retrying never double-applies an append: appends are conditional on
+// expectedSeq, so a retry of one that already landed fails with a conflict
+// carrying the tip. When an earlier attempt's outcome was unknown, that
+// conflict is reported as { kind: "conflictAfterRetry", tip }: the records are
+// in iff this client is the shard's only writer and tip >= expectedSeq + n
+// (inRange tells which); a plain { kind: "conflict" } means none of the
+// attempts applied.
+import * as net from "node:net";
+import { randomBytes } from "node:crypto";
+import { decodeReply, encodeCommand } from "./codec";
+import type { AppendResult, Command, RenewResult, Reply, ShardId, TakeLeaseResult, TrimResult } from "./state/types";
+import {
+  CLIENT_NONCE_BYTES,
+  CLIENT_T_AUTH,
+  CLIENT_T_HELLO,
+  CLIENT_T_OK,
+  clientMac,
+  decodeErrorBody,
+  decodeReadResult,
+  encodeReadRequest,
+  macEqual,
+  OP_PROPOSE,
+  OP_READ,
+  OP_STATUS,
+  STATUS_OK,
+  type WireReadResult,
+} from "./io/client-listener";
+import { encodeFrame, FrameDecoder } from "./io/frame";
+
+export interface LogNodeClientAddress {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface LogClientOptions {
+  /** Bound on one call, retries included (default 10 000 ms). */
+  readonly requestTimeoutMs?: number;
+  /** Bound on connecting and authenticating to one node (default 2 000 ms). */
+  readonly connectTimeoutMs?: number;
+}
+
+export type ClientAppendResult = AppendResult | { readonly kind: "conflictAfterRetry"; readonly tip: number; readonly recordsIn: boolean };
+
+export class LogClientError extends Error {
+  override name = "LogClientError";
+  constructor(
+    readonly code: "timeout" | "bad-request" | "unavailable" | "protocol" | "closed",
+    message: string,
+    /** True when some attempt may have taken effect. */
+    readonly uncertain = false,
+  ) {
+    super(message);
+  }
+}
+
+type Outcome =
+  | { readonly kind: "ok"; readonly body: Buffer }
+  | { readonly kind: "error"; readonly code: string; readonly leader: string | null; readonly message: string }
+  | { readonly kind: "disconnected"; readonly written: boolean; readonly message: string };
+
+class Conn {
+  private readonly pending = new Map<number, (o: Outcome) => void>();
+  private nextId = 1;
+  dead = false;
+
+  constructor(
+    readonly nodeIndex: number,
+    private readonly sock: net.Socket,
+    private readonly decoder: FrameDecoder,
+  ) {
+    sock.on("data", (chunk: Buffer) => {
+      const { frames, error } = this.decoder.push(chunk);
+      if (error !== null) return this.kill(error);
+      for (const f of frames) {
+        if (f.length < 5) return this.kill("short response frame");
+        const id = f.readUInt32BE(0);
+        const cb = this.pending.get(id);
+        if (cb === undefined) continue;
+        this.pending.delete(id);
+        const body = Buffer.from(f.subarray(5));
+        if (f[4] === STATUS_OK) cb({ kind: "ok", body });
+        else {
+          const d = decodeErrorBody(body);
+          cb(d.ok ? { kind: "error", ...d.value } : { kind: "error", code: "protocol", leader: null, message: d.error.message });
+        }
+      }
+    });
+    sock.on("close", () => this.kill("connection closed"));
+    sock.on("error", (e) => this.kill(e.message));
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  request(op: number, payload: Uint8Array): Promise<Outcome> {
+    if (this.dead) return Promise.resolve({ kind: "disconnected", written: false, message: "connection closed" });
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
+    const head = Buffer.allocUnsafe(5);
+    head.writeUInt32BE(id, 0);
+    head[4] = op;
+    const p = new Promise<Outcome>((resolve) => this.pending.set(id, resolve));
+    this.sock.write(encodeFrame(Buffer.concat([head, payload])));
+    return p;
+  }
+
+  kill(why: string): void {
+    if (!this.dead) {
+      this.dead = true;
+      this.sock.destroy();
+    }
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    for (const cb of all) cb({ kind: "disconnected", written: true, message: why });
+  }
+}
+
+function connect(idx: number, addr: LogNodeClientAddress, secret: string | Uint8Array, timeoutMs: number): Promise<Conn> {
+  return new Promise<Conn>((resolve, reject) => {
+    const sock = net.connect({ host: addr.host, port: addr.port });
+    sock.setNoDelay(true);
+    const decoder = new FrameDecoder(64 * 1024 * 1024 + 64);
+    let nonceC: Buffer | null = null;
+    let done = false;
+    const finish = (err: Error | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.removeListener("data", onData);
+      if (err !== null) {
+        sock.destroy();
+        reject(err);
+      } else resolve(new Conn(idx, sock, decoder));
+    };
+    const timer = setTimeout(() => finish(new Error(`connecting to ${addr.id} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      const { frames, error } = decoder.push(chunk);
+      if (error !== null) return finish(new Error(`${addr.id}: ${error}`));
+      for (const f of frames) {
+        if (nonceC === null) {
+          if (f.length !== 1 + CLIENT_NONCE_BYTES || f[0] !== CLIENT_T_HELLO) return finish(new Error(`${addr.id}: malformed HELLO`));
+          nonceC = randomBytes(CLIENT_NONCE_BYTES);
+          sock.write(encodeFrame(Buffer.concat([Buffer.from([CLIENT_T_AUTH]), clientMac(secret, "log-client", f.subarray(1)), nonceC])));
+        } else {
+          if (f.length !== 33 || f[0] !== CLIENT_T_OK || !macEqual(f.subarray(1), clientMac(secret, "log-server", nonceC))) {
+            return finish(new Error(`${addr.id}: the node failed authentication`));
+          }
+          // Frames after OK cannot arrive before the first request is sent.
+          return finish(null);
+        }
+      }
+    };
+    sock.on("data", onData);
+    sock.on("error", (e) => finish(new Error(`${addr.id}: ${e.message}`)));
+    sock.on("close", () => finish(new Error(`${addr.id}: connection closed during the handshake`)));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class LogClient {
+  private readonly nodes: readonly LogNodeClientAddress[];
+  private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private target = 0;
+  private conn: Promise<Conn> | null = null;
+  private readonly old = new Set<Conn>();
+  private closed = false;
+  /** Attempts after the first, over all calls (not-leader, unknown outcome, lost connection). */
+  retries = 0;
+
+  constructor(
+    nodes: readonly LogNodeClientAddress[],
+    private readonly secret: string | Uint8Array,
+    opts: LogClientOptions = {},
+  ) {
+    if (nodes.length === 0) throw new Error("LogClient needs at least one node address");
+    this.nodes = [...nodes];
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
+  }
+
+  /** The id of the node the client currently sends to. */
+  get currentNode(): string {
+    return (this.nodes[this.target] as LogNodeClientAddress).id;
+  }
+
+  async append(shard: ShardId, records: readonly Buffer[], o: { expectedSeq: number; leaseId: number }): Promise<ClientAppendResult> {
+    const { reply, uncertain } = await this.propose({ kind: "append", shard, records, expectedSeq: o.expectedSeq, leaseId: o.leaseId });
+    const r = (reply as Extract<Reply, { op: "append" }>).result;
+    if (r.kind === "conflict" && uncertain) return { kind: "conflictAfterRetry", tip: r.tip, recordsIn: r.tip >= o.expectedSeq + records.length };
+    return r;
+  }
+
+  async tryTakeLease(shard: ShardId, nodeId: string, expectedSeq: number, durationMs: number): Promise<TakeLeaseResult> {
+    const { reply } = await this.propose({ kind: "tryTakeLease", shard, nodeId, expectedSeq, durationMs });
+    return (reply as Extract<Reply, { op: "tryTakeLease" }>).result;
+  }
+
+  async renewLease(shard: ShardId, leaseId: number): Promise<RenewResult> {
+    const { reply } = await this.propose({ kind: "renewLease", shard, leaseId });
+    return (reply as Extract<Reply, { op: "renewLease" }>).result;
+  }
+
+  async trim(shard: ShardId, uptoSeq: number): Promise<TrimResult> {
+    const { reply } = await this.propose({ kind: "trim", shard, uptoSeq });
+    return (reply as Extract<Reply, { op: "trim" }>).result;
+  }
+
+  /** Reads from the node the client currently talks to (normally the leader). */
+  async read(shard: ShardId, fromSeq: number, countMax = 1024, bytesMax = 4 * 1024 * 1024): Promise<WireReadResult> {
+    const { body } = await this.call(OP_READ, encodeReadRequest(shard, fromSeq, countMax, bytesMax), "read");
+    const d = decodeReadResult(body);
+    if (!d.ok) throw new LogClientError("protocol", d.error.message);
+    return d.value;
+  }
+
+  async status(): Promise<Record<string, unknown>> {
+    const { body } = await this.call(OP_STATUS, Buffer.alloc(0), "status");
+    return JSON.parse(body.toString("utf8")) as Record<string, unknown>;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const c = this.conn;
+    this.conn = null;
+    for (const o of this.old) o.kill("client closed");
+    this.old.clear();
+    if (c !== null) await c.then((x) => x.kill("client closed"), () => {});
+  }
+
+  private async propose(c: Command): Promise<{ reply: Reply; uncertain: boolean }> {
+    const bytes = encodeCommand(c);
+    const { body, uncertain } = await this.call(OP_PROPOSE, bytes, c.kind);
+    const d = decodeReply(body);
+    if (!d.ok) throw new LogClientError("protocol", `${c.kind}: reply does not decode: ${d.error.message}`, true);
+    if (d.value.op !== c.kind) throw new LogClientError("protocol", `${c.kind}: got a ${d.value.op} reply`, true);
+    return { reply: d.value, uncertain };
+  }
+
+  /** One request with retries until the deadline. */
+  private async call(op: number, payload: Buffer, what: string): Promise<{ body: Buffer; uncertain: boolean }> {
+    const deadline = Date.now() + this.requestTimeoutMs;
+    let uncertain = false;
+    let lastProblem = "no attempt";
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw new LogClientError("closed", `${what}: client closed`, uncertain);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new LogClientError("timeout", `${what}: no answer within ${this.requestTimeoutMs} ms (last: ${lastProblem})`, uncertain);
+      if (attempt > 0) this.retries++;
+      if (attempt > 0) await sleep(Math.min(25 * attempt, 250, left));
+      let conn: Conn;
+      try {
+        conn = await this.withDeadline(this.getConn(), deadline);
+      } catch (e) {
+        lastProblem = e instanceof Error ? e.message : String(e);
+        this.moveOn(null, null);
+        continue;
+      }
+      let o: Outcome;
+      try {
+        o = await this.withDeadline(conn.request(op, payload), deadline);
+      } catch {
+        // The request is still out there; its outcome is unknown.
+        throw new LogClientError("timeout", `${what}: no answer within ${this.requestTimeoutMs} ms (last: ${lastProblem})`, true);
+      }
+      this.retire(conn);
+      switch (o.kind) {
+        case "ok":
+          return { body: o.body, uncertain };
+        case "disconnected":
+          if (o.written) uncertain = true;
+          lastProblem = `${this.nodeName(conn.nodeIndex)}: ${o.message}`;
+          this.moveOn(conn, null);
+          continue;
+        case "error":
+          lastProblem = `${this.nodeName(conn.nodeIndex)}: ${o.code}: ${o.message}`;
+          if (o.code === "not-leader" || o.code === "unknown-outcome") {
+            if (o.code === "unknown-outcome") uncertain = true;
+            this.moveOn(conn, o.leader);
+            continue;
+          }
+          throw new LogClientError(o.code === "bad-request" || o.code === "unavailable" ? o.code : "protocol", `${what}: ${lastProblem}`, uncertain);
+      }
+    }
+  }
+
+  private nodeName(i: number): string {
+    return this.nodes[i]?.id ?? `#${i}`;
+  }
+
+  private withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      p,
+      new Promise<T>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("deadline")), Math.max(0, deadline - Date.now()));
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  private getConn(): Promise<Conn> {
+    if (this.conn === null) {
+      const idx = this.target;
+      const p = connect(idx, this.nodes[idx] as LogNodeClientAddress, this.secret, this.connectTimeoutMs);
+      this.conn = p;
+      p.then(
+        (c) => {
+          if (this.closed) c.kill("client closed");
+        },
+        () => {
+          if (this.conn === p) this.conn = null;
+        },
+      );
+      return p;
+    }
+    return this.conn.then((c) => {
+      if (!c.dead) return c;
+      if (this.conn !== null) {
+        // Replace the dead connection once (later callers see the new promise).
+        const cur = this.conn;
+        return cur.then((cc) => {
+          if (cc === c && this.conn === cur) this.conn = null;
+          return this.getConn();
+        });
+      }
+      return this.getConn();
+    });
+  }
+
+  /** Points the client at the hinted leader, or the next node, unless another request already moved it. */
+  private moveOn(from: Conn | null, leader: string | null): void {
+    const fromIdx = from?.nodeIndex ?? this.target;
+    if (fromIdx !== this.target) return; // someone already moved on
+    const hinted = leader === null ? -1 : this.nodes.findIndex((n) => n.id === leader);
+    const next = hinted >= 0 && hinted !== fromIdx ? hinted : (fromIdx + 1) % this.nodes.length;
+    this.target = next;
+    const cur = this.conn;
+    this.conn = null;
+    if (cur !== null) {
+      cur.then(
+        (c) => {
+          this.old.add(c);
+          this.retire(c);
+        },
+        () => {},
+      );
+    }
+  }
+
+  /** Closes a connection that is no longer current once nothing is waiting on it. */
+  private retire(c: Conn): void {
+    if (!this.old.has(c) || c.inFlight > 0) return;
+    this.old.delete(c);
+    c.kill("retired");
+  }
+}
