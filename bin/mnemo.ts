@@ -7,7 +7,7 @@ import { Engine } from "../engine/engine";
 
 const USAGE = `usage:
   mnemo log --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003 --data-dir D --secret-file F
-                                             one log-service node (Raft + WAL); serves until SIGTERM
+        [--client-port P]                    one log-service node (Raft + WAL); serves until SIGTERM
   mnemo sim --seed N [--verbose]             one deterministic simulation of the log's Raft group;
                                              exit 0 iff every checker held
   mnemo up [--port 6379]                     run Mnemo (for now: the standalone server)

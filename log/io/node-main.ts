@@ -2,6 +2,7 @@
 //   --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003
 //   --data-dir D --secret-file F [--host 127.0.0.1] [--tick-ms 10]
 // Prints one line when it listens and serves until SIGTERM (or SIGINT).
+import { startClientListener } from "./client-listener";
 import * as fs from "node:fs";
 import { LogNode } from "./node";
 import type { PeerAddress } from "./transport";
@@ -14,6 +15,8 @@ export interface LogNodeArgs {
   readonly dataDir: string;
   readonly secretFile: string;
   readonly tickMs: number;
+  /** Port for LogClient connections (absent: no client listener). */
+  readonly clientPort: number | null;
 }
 
 function parsePort(s: string, what: string): number {
@@ -36,7 +39,7 @@ export function parseLogNodeArgs(args: readonly string[]): LogNodeArgs {
       i++;
     }
   }
-  const known = new Set(["id", "host", "port", "peers", "data-dir", "secret-file", "tick-ms"]);
+  const known = new Set(["id", "host", "port", "peers", "data-dir", "secret-file", "tick-ms", "client-port"]);
   for (const k of v.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}`);
   const need = (k: string): string => {
     const x = v.get(k);
@@ -64,6 +67,7 @@ export function parseLogNodeArgs(args: readonly string[]): LogNodeArgs {
     dataDir: need("data-dir"),
     secretFile: need("secret-file"),
     tickMs,
+    clientPort: v.has("client-port") ? parsePort(need("client-port"), "--client-port") : null,
   };
 }
 
@@ -96,7 +100,9 @@ export async function runLogNode(args: readonly string[]): Promise<number> {
       wake();
     },
   });
-  process.stdout.write(`log node ${a.id} listening on ${a.host}:${node.port} (pid ${process.pid})\n`);
+  const clients = a.clientPort === null ? null : await startClientListener(node, { port: a.clientPort, host: a.host, secret });
+  const clientsNote = clients === null ? "" : `, clients on ${a.host}:${clients.port}`;
+  process.stdout.write(`log node ${a.id} listening on ${a.host}:${node.port}${clientsNote} (pid ${process.pid})\n`);
   const onSignal = (): void => wake();
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
@@ -106,6 +112,7 @@ export async function runLogNode(args: readonly string[]): Promise<number> {
   clearInterval(keepAlive);
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
+  if (clients !== null) await clients.close();
   await node.close();
   return halted === null ? 0 : 1;
 }
