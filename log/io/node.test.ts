@@ -146,7 +146,10 @@ t.test("node-main argument parsing", async (t) => {
     dataDir: "D",
     secretFile: "F",
     tickMs: 10,
+    clientPort: null,
   });
+  const withClients = parseLogNodeArgs(["--id", "az-a", "--port", "7001", "--peers", "az-b=h:1", "--data-dir", "D", "--secret-file", "F", "--client-port", "7101"]);
+  t.equal(withClients.clientPort, 7101);
   t.throws(() => parseLogNodeArgs(["--id", "az-a", "--port", "7001", "--data-dir", "D", "--secret-file", "F"]), /--peers is required/);
   t.throws(() => parseLogNodeArgs(["--id", "az-a", "--port", "x", "--peers", "az-b=h:1", "--data-dir", "D", "--secret-file", "F"]), /bad port/);
   t.throws(() => parseLogNodeArgs(["--id", "az-a", "--port", "1", "--peers", "az-a=h:1", "--data-dir", "D", "--secret-file", "F"]), /itself/);
