@@ -197,24 +197,26 @@ class Reader {
 // ---------------------------------------------------------------------------
 // RDB lengths and strings.
 
-function writeLen(w: Writer, n: number): void {
-  if (n < 64) {
+/** An RDB length: 6, 14, 32 or 64 bits. */
+export function writeLen(w: Writer, n: number | bigint): void {
+  if (typeof n === "number" && n < 64) {
     w.byte(n);
-  } else if (n < 16384) {
+  } else if (typeof n === "number" && n < 16384) {
     w.byte(0x40 | (n >>> 8));
     w.byte(n & 0xff);
   } else if (n <= 0xffffffff) {
     w.byte(0x80);
-    w.u32be(n);
+    w.u32be(Number(n));
   } else {
+    const b = BigInt.asUintN(64, BigInt(n));
     w.byte(0x81);
-    w.u32be(Math.floor(n / 2 ** 32));
-    w.u32be(n % 2 ** 32);
+    w.u32be(Number(b >> 32n));
+    w.u32be(Number(b & 0xffffffffn));
   }
 }
 
 /** Redis's rdbSaveRawString without LZF: small int32 values int-encoded, the rest verbatim. */
-function writeString(w: Writer, s: string): void {
+export function writeString(w: Writer, s: string): void {
   if (s.length <= 11) {
     const n = parseInt64(s);
     if (typeof n === "number" && n >= -2147483648 && n <= 2147483647) {
@@ -235,7 +237,7 @@ function writeString(w: Writer, s: string): void {
   w.latin1(s);
 }
 
-function writeBlob(w: Writer, b: Uint8Array): void {
+export function writeBlob(w: Writer, b: Uint8Array): void {
   writeLen(w, b.length);
   w.bytes(b);
 }
@@ -330,7 +332,8 @@ function backlenSize(l: number): number {
   return 5;
 }
 
-class ListpackBuilder {
+/** A listpack as Redis's lpAppend / lpAppendInteger build it. */
+export class ListpackBuilder {
   private readonly w = new Writer(64);
   count = 0;
 
@@ -344,11 +347,20 @@ class ListpackBuilder {
     return this.w.length + 1;
   }
 
+  /** Appends a string entry, integer-encoded when it is the canonical text of an int64. */
   add(s: string): void {
     const start = this.w.length;
     const n = parseInt64(s);
     if (n !== null) this.writeInt(n);
     else this.writeStr(s);
+    this.writeBacklen(this.w.length - start);
+    this.count++;
+  }
+
+  /** Appends an integer entry. */
+  addInt(v: number | bigint): void {
+    const start = this.w.length;
+    this.writeInt(v);
     this.writeBacklen(this.w.length - start);
     this.count++;
   }
@@ -873,7 +885,7 @@ function decodeAt<T>(buf: Buffer, pos: number, read: (r: Reader) => T): { value:
 }
 
 /** A listpack integer entry's encoding and value (without its backlen), the smallest that fits. */
-export function listpackInt(w: Writer, v: number | bigint): void {
+function listpackInt(w: Writer, v: number | bigint): void {
   const n = typeof v === "bigint" && v >= -2147483648n && v <= 2147483647n ? Number(v) : v;
   if (typeof n === "number" && n >= 0 && n <= 127) {
     w.byte(n);

@@ -3,6 +3,7 @@
 // (every acknowledged append present exactly once, in order), a retried
 // append whose first reply was lost reported as conflictAfterRetry with the
 // tip, and a client with the wrong secret refused. Every wait is bounded.
+import { leaderOf, WAIT_MS, waitFor, withTimeout } from "./io/testkit";
 import t from "tap";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -13,37 +14,12 @@ import { LogNode } from "./io/node";
 
 const SECRET = "client-test-secret";
 const IDS = ["az-a", "az-b", "az-c"] as const;
-const WAIT_MS = 10_000;
 const SHARD = "s";
 const N = 200;
 const WINDOW = 8;
 
-async function waitFor<T>(what: string, f: () => T | null | undefined | false, ms = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
-function withTimeout<T>(p: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
-function leaderOf(nodes: readonly LogNode[]): LogNode | null {
-  const leaders = nodes.filter((n) => n.status().role === "leader");
-  if (leaders.length !== 1) return null;
-  const l = leaders[0] as LogNode;
-  return nodes.every((n) => n.status().leader === l.id) ? l : null;
-}
 
 const rec = (seq: number): Buffer => Buffer.from(`r${seq}`);
 

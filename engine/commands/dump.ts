@@ -15,7 +15,7 @@ import type { Ctx } from "../context";
 import { compactLimits, isLfuPolicy, resetMeta, setFreq, setIdle } from "../encoding";
 import { E } from "../errors";
 import { parseInt64 } from "../num";
-import { crc64, createDumpPayload, decodeDumpPayload, decodeRdbString, parseListpack, RDB_VERSION, verifyDumpPayload, Writer, listpackInt, type DecodeResult } from "../rdb";
+import { crc64, createDumpPayload, decodeDumpPayload, decodeRdbString, parseListpack, RDB_VERSION, verifyDumpPayload, Writer, ListpackBuilder, writeBlob, writeLen, writeString, type DecodeResult } from "../rdb";
 import {
   addDelta,
   canonInt,
@@ -148,123 +148,31 @@ export const DUMP_COMMANDS: readonly CommandSpec[] = [
 const T_STREAM_LISTPACKS = 15;
 const T_STREAM_LISTPACKS_2 = 19;
 const ID_BYTES = 16;
-const LP_NUMELE_UNKNOWN = 65535;
 const FOOTER_BYTES = 10;
 
 
-function lpBacklen(w: Writer, l: number): void {
-  const size = l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
-  // The most significant 7-bit chunk comes first and alone lacks the continuation bit.
-  for (let i = size - 1; i >= 0; i--) w.byte((Math.floor(l / 2 ** (7 * i)) & 127) | (i === size - 1 ? 0 : 128));
-}
-
-/** A listpack as Redis's lpAppend / lpAppendInteger build it. */
-class ListpackOut {
-  private readonly w = new Writer();
-  private count = 0;
-
-  constructor() {
-    this.w.intLE(0, 6);
-  }
-
-  int(v: number | bigint): void {
-    const w = this.w;
-    const start = w.length;
-    listpackInt(w, v);
-    lpBacklen(w, w.length - start);
-    this.count++;
-  }
-
-  str(s: string): void {
-    const n = parseInt64(s);
-    if (n !== null) {
-      this.int(n);
-      return;
-    }
-    const w = this.w;
-    const start = w.length;
-    const len = s.length;
-    if (len < 64) {
-      w.byte(0x80 | len);
-    } else if (len < 4096) {
-      w.byte(0xe0 | (len >> 8));
-      w.byte(len & 0xff);
-    } else {
-      w.byte(0xf0);
-      w.intLE(len, 4);
-    }
-    w.latin1(s);
-    lpBacklen(w, w.length - start);
-    this.count++;
-  }
-
-  finish(): Buffer {
-    this.w.byte(0xff);
-    this.w.patchU32le(0, this.w.length);
-    this.w.patchU16le(4, this.count < LP_NUMELE_UNKNOWN ? this.count : LP_NUMELE_UNKNOWN);
-    return this.w.result();
-  }
-}
-
 /** The listpack of one stream node, byte for byte as Redis keeps it. */
 function nodeListpack(node: StreamNode): Buffer {
-  const lp = new ListpackOut();
-  lp.int(node.live);
-  lp.int(node.deleted);
-  lp.int(node.masterFields.length);
-  for (const f of node.masterFields) lp.str(f);
-  lp.int(0);
+  const lp = new ListpackBuilder();
+  lp.addInt(node.live);
+  lp.addInt(node.deleted);
+  lp.addInt(node.masterFields.length);
+  for (const f of node.masterFields) lp.add(f);
+  lp.addInt(0);
   for (const e of node.entries) {
     const same = e.fields === node.masterFields;
     const n = e.values.length;
-    lp.int((e.deleted ? FLAG_DELETED : 0) | (same ? FLAG_SAMEFIELDS : 0));
-    lp.int(BigInt.asIntN(64, BigInt(e.id.ms) - BigInt(node.master.ms)));
-    lp.int(BigInt.asIntN(64, BigInt(e.id.seq) - BigInt(node.master.seq)));
-    if (!same) lp.int(n);
+    lp.addInt((e.deleted ? FLAG_DELETED : 0) | (same ? FLAG_SAMEFIELDS : 0));
+    lp.addInt(BigInt.asIntN(64, BigInt(e.id.ms) - BigInt(node.master.ms)));
+    lp.addInt(BigInt.asIntN(64, BigInt(e.id.seq) - BigInt(node.master.seq)));
+    if (!same) lp.addInt(n);
     for (let i = 0; i < n; i++) {
-      if (!same) lp.str(e.fields[i] ?? "");
-      lp.str(e.values[i] ?? "");
+      if (!same) lp.add(e.fields[i] ?? "");
+      lp.add(e.values[i] ?? "");
     }
-    lp.int(same ? n + 3 : 2 * n + 4);
+    lp.addInt(same ? n + 3 : 2 * n + 4);
   }
   return lp.finish();
-}
-
-function rdbLen(w: Writer, n: number | bigint): void {
-  if (typeof n === "number" && n < 64) {
-    w.byte(n);
-  } else if (typeof n === "number" && n < 16384) {
-    w.byte(0x40 | (n >>> 8));
-    w.byte(n & 0xff);
-  } else if (n <= 0xffffffff) {
-    w.byte(0x80);
-    w.u32be(Number(n));
-  } else {
-    w.byte(0x81);
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64BE(BigInt.asUintN(64, BigInt(n)));
-    w.bytes(b);
-  }
-}
-
-/** rdbSaveRawString without LZF: short canonical int32 values int-encoded. */
-function rdbString(w: Writer, s: string): void {
-  if (s.length <= 11) {
-    const n = parseInt64(s);
-    if (typeof n === "number" && n >= -2147483648 && n <= 2147483647) {
-      const width = n >= -128 && n <= 127 ? 1 : n >= -32768 && n <= 32767 ? 2 : 4;
-      w.byte(0xc0 | (width === 1 ? 0 : width === 2 ? 1 : 2));
-      w.intLE(n, width);
-      return;
-    }
-  }
-  rdbLen(w, s.length);
-  w.latin1(s);
-}
-
-function rdbBlob(w: Writer, b: Uint8Array): void {
-  rdbLen(w, b.length);
-  w.bytes(b);
 }
 
 function rawId(w: Writer, id: StreamID): void {
@@ -274,22 +182,22 @@ function rawId(w: Writer, id: StreamID): void {
 }
 
 function writeGroup(w: Writer, g: ConsumerGroup): void {
-  rdbString(w, g.name);
-  rdbLen(w, g.lastId.ms);
-  rdbLen(w, g.lastId.seq);
-  rdbLen(w, BigInt.asUintN(64, BigInt(g.entriesRead)));
-  rdbLen(w, g.pel.size);
+  writeString(w, g.name);
+  writeLen(w, g.lastId.ms);
+  writeLen(w, g.lastId.seq);
+  writeLen(w, BigInt.asUintN(64, BigInt(g.entriesRead)));
+  writeLen(w, g.pel.size);
   g.pel.forEach((id, nack) => {
     rawId(w, id);
     w.intLE(nack.deliveryTime, 8);
-    rdbLen(w, nack.deliveryCount);
+    writeLen(w, nack.deliveryCount);
   });
   const consumers = g.consumerList();
-  rdbLen(w, consumers.length);
+  writeLen(w, consumers.length);
   for (const c of consumers) {
-    rdbString(w, c.name);
+    writeString(w, c.name);
     w.intLE(c.seenTime, 8);
-    rdbLen(w, c.pel.size);
+    writeLen(w, c.pel.size);
     c.pel.forEach((id) => rawId(w, id));
   }
 }
@@ -298,21 +206,21 @@ function writeGroup(w: Writer, g: ConsumerGroup): void {
 export function streamDumpPayload(s: StreamObject): Buffer {
   const w = new Writer();
   w.byte(T_STREAM_LISTPACKS_2);
-  rdbLen(w, s.nodes.length);
+  writeLen(w, s.nodes.length);
   const key = Buffer.alloc(ID_BYTES);
   for (const node of s.nodes) {
     idToBytes(node.master, key, 0);
-    rdbBlob(w, key);
-    rdbBlob(w, nodeListpack(node));
+    writeBlob(w, key);
+    writeBlob(w, nodeListpack(node));
   }
-  rdbLen(w, s.length);
+  writeLen(w, s.length);
   for (const id of [s.lastId, s.firstId, s.maxDeletedId]) {
-    rdbLen(w, id.ms);
-    rdbLen(w, id.seq);
+    writeLen(w, id.ms);
+    writeLen(w, id.seq);
   }
-  rdbLen(w, s.entriesAdded);
+  writeLen(w, s.entriesAdded);
   const groups = s.groupList();
-  rdbLen(w, groups.length);
+  writeLen(w, groups.length);
   for (const g of groups) writeGroup(w, g);
   w.intLE(RDB_VERSION, 2);
   w.intLE(crc64(w.result()), 8);

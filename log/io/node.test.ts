@@ -3,6 +3,7 @@
 // reaches the same tip; a follower refuses proposals; after the leader closes
 // a new one is elected and proposals keep committing; the closed node restarts
 // from its data dir on its old port and catches up. Every wait is bounded.
+import { leaderOf, WAIT_MS, waitFor, withTimeout } from "./testkit";
 import t from "tap";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,35 +15,9 @@ import { parseLogNodeArgs } from "./node-main";
 
 const SECRET = "node-test-secret";
 const IDS = ["az-a", "az-b", "az-c"] as const;
-const WAIT_MS = 10_000;
 
-async function waitFor<T>(what: string, f: () => T | null | undefined | false, ms = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = f();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
-function withTimeout<T>(p: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
-function leaderOf(nodes: readonly LogNode[]): LogNode | null {
-  const leaders = nodes.filter((n) => n.status().role === "leader");
-  if (leaders.length !== 1) return null;
-  const l = leaders[0] as LogNode;
-  // Everyone running agrees on it.
-  return nodes.every((n) => n.status().leader === l.id) ? l : null;
-}
 
 async function propose(node: LogNode, c: Command): Promise<Reply> {
   const bytes = await withTimeout(node.propose(encodeCommand(c)), `${c.kind} on ${node.id}`);
