@@ -4,16 +4,24 @@ import { runLogNode } from "../log/io/node-main";
 import { simMain } from "./sim";
 import { Server } from "../cluster/server";
 import { Engine } from "../engine/engine";
+import { runDurableServer } from "./server-durable";
+import { runUp } from "./up";
+import { runStatus } from "./status";
 
 const USAGE = `usage:
   mnemo log --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003 --data-dir D --secret-file F
         [--client-port P]                    one log-service node (Raft + WAL); serves until SIGTERM
   mnemo sim --seed N [--verbose]             one deterministic simulation of the log's Raft group;
                                              exit 0 iff every checker held
-  mnemo up [--port 6379]                     run Mnemo (for now: the standalone server)
+  mnemo up [--data-dir ./data] [--port 6379] [--replicas 1] [--log-port 7001] [--az-delay-ms 0]
+        [--lease-ms 2000]                    run a local cluster: three log nodes, a primary and
+                                             its replicas; restarts what dies; Ctrl-C stops all
+  mnemo status [--data-dir ./data] [--json]  every process of that cluster, asked live
   mnemo server --standalone [--port 6379] [--bind 127.0.0.1] [--<config-parameter> VALUE ...]
                                              engine only, in memory, no log; any CONFIG
                                              parameter can be given, e.g. --requirepass PW
+  mnemo server --shard 0 --port P --servers h:p,... --log az-a=h:p,... --secret-file F
+        [--lease-ms 2000] [--bind 127.0.0.1] one durable server; the log decides primary/replica
 `;
 
 /** CLI options of `mnemo server` that are not configuration parameters. */
@@ -81,20 +89,17 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case "server":
-      if (!rest.includes("--standalone")) {
-        process.stderr.write("mnemo server: only --standalone exists until the log service lands\n");
-        return 2;
-      }
-      await runStandalone(rest);
+      if (rest.includes("--standalone")) await runStandalone(rest);
+      else await runDurableServer(rest);
       return -1;
     case "sim":
       return simMain(rest);
     case "log":
       return runLogNode(rest);
     case "up":
-      process.stdout.write("mnemo up: the log service is not built yet; running the standalone server\n");
-      await runStandalone(rest);
-      return -1;
+      return runUp(rest);
+    case "status":
+      return runStatus(rest);
     case "help":
     case "--help":
     case "-h":

@@ -48,6 +48,20 @@ export interface ConnectionHost {
   closed(conn: Connection): void;
   /** Bytes read from and written to clients (INFO total_net_*). */
   countNet(inBytes: number, outBytes: number): void;
+  /**
+   * The log seq the reply just produced for `conn` (by handle, or a blocked
+   * command's or pushed reply when `pushed`) must wait for; 0: it may go now.
+   * Absent on a server without a log.
+   */
+  replyWaitSeq?(conn: Connection, pushed: boolean): number;
+  /** `conn` now holds replies waiting for the log. */
+  holding?(conn: Connection): void;
+}
+
+/** A reply waiting for the log to commit `seq` (and for the replies before it). */
+interface HeldReply {
+  readonly seq: number;
+  readonly bytes: Buffer;
 }
 
 export class Connection {
@@ -68,6 +82,9 @@ export class Connection {
   private requestBytes = 0;
   /** Bytes of the largest query buffer seen since the last cron sample. */
   queryPeakBytes = 0;
+  /** Replies waiting for the log, in this connection's order (durable primary). */
+  private waiting: HeldReply[] = [];
+  private waitingHead = 0;
 
   constructor(
     readonly socket: Socket,
@@ -142,7 +159,9 @@ export class Connection {
         return;
       }
       if (session.replyMode === "on") {
-        w.reply(reply, session.resp);
+        const seq = this.host.replyWaitSeq === undefined ? 0 : this.host.replyWaitSeq(this, false);
+        if (seq > 0 || this.waitingHead < this.waiting.length) this.hold(reply, seq);
+        else w.reply(reply, session.resp);
       } else if (session.replyMode === "skip" && reply.kind !== "none") {
         session.replyMode = "on";
       }
@@ -171,7 +190,8 @@ export class Connection {
     } else {
       w.reset();
     }
-    if (this.closing && !this.closed) this.closeAfterWrite();
+    // QUIT behind replies still waiting for the log closes once they are out.
+    if (this.closing && !this.closed && this.heldReplies === 0) this.closeAfterWrite();
   }
 
   /**
@@ -194,7 +214,10 @@ export class Connection {
     if (this.closed) return;
     const session = this.session;
     if (session.replyMode === "on" || reply.kind === "push") {
-      if (this.processing) {
+      const seq = this.host.replyWaitSeq === undefined ? 0 : this.host.replyWaitSeq(this, true);
+      if (seq > 0 || this.waitingHead < this.waiting.length) {
+        this.hold(reply, seq);
+      } else if (this.processing) {
         this.host.writer.reply(reply, session.resp);
       } else {
         const bytes = encodeReply(reply, session.resp);
@@ -204,7 +227,54 @@ export class Connection {
     } else if (session.replyMode === "skip") {
       session.replyMode = "on";
     }
-    if (this.closing && !this.processing) this.closeAfterWrite();
+    if (this.closing && !this.processing && this.heldReplies === 0) this.closeAfterWrite();
+  }
+
+  /** Queues a reply until the log commits `seq` (and every reply before it is released). */
+  private hold(reply: Reply, seq: number): void {
+    const last = this.waiting[this.waiting.length - 1];
+    const after = this.waitingHead < this.waiting.length && last !== undefined ? last.seq : 0;
+    this.waiting.push({ seq: Math.max(seq, after), bytes: encodeReply(reply, this.session.resp) });
+    this.host.holding?.(this);
+  }
+
+  /** Replies waiting for the log. */
+  get heldReplies(): number {
+    return this.waiting.length - this.waitingHead;
+  }
+
+  /** Writes the held replies whose seq is committed; true when none is left. */
+  release(committedSeq: number): boolean {
+    const q = this.waiting;
+    let i = this.waitingHead;
+    const out: Buffer[] = [];
+    while (i < q.length && (q[i] as HeldReply).seq <= committedSeq) out.push((q[i++] as HeldReply).bytes);
+    this.waitingHead = i;
+    if (i === q.length) {
+      this.waiting = [];
+      this.waitingHead = 0;
+    }
+    if (out.length > 0 && !this.closed) {
+      const bytes = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+      this.host.countNet(0, bytes.length);
+      this.socket.write(bytes);
+    }
+    const empty = this.waitingHead === this.waiting.length;
+    if (empty && this.closing && !this.closed && !this.processing) this.closeAfterWrite();
+    return empty;
+  }
+
+  /** The log will never commit the held replies: answer each with `message`, then close. */
+  failHeld(message: string): void {
+    const n = this.heldReplies;
+    this.waiting = [];
+    this.waitingHead = 0;
+    if (!this.closed && n > 0) {
+      const one = encodeReply({ kind: "error", message }, this.session.resp);
+      const bytes = Buffer.concat(new Array<Buffer>(n).fill(one));
+      this.host.countNet(0, bytes.length);
+      this.socket.write(bytes);
+    }
   }
 
   /** Stops executing requests until `unblock`. */

@@ -14,6 +14,7 @@ import type { ExpiryMode } from "../engine/context";
 import { arityOk, resolveCommand } from "../engine/commands/server";
 import { Connection, HOLD, type Blocker, type ConnectionHost, type Hold } from "./connection";
 import { serverCommands } from "./commands";
+import { clusterCommands } from "./cluster-commands";
 
 export interface ServerOptions {
   port: number;
@@ -26,6 +27,21 @@ export interface ServerOptions {
 }
 
 export type PauseType = "write" | "all";
+
+/**
+ * What a server with a log (cluster/shard-node.ts) adds to request handling:
+ * refusing what this node may not run (a write on a replica, anything past
+ * the primary's lease) and holding replies until the log has committed what
+ * they depend on.
+ */
+export interface DurableGate {
+  /** A reply (an error, -MOVED) to send instead of running the command, or null to run it. */
+  admit(conn: Connection, argv: readonly string[]): Reply | null;
+  /** The seq the reply must wait for; argv is null for a pushed or blocked command's reply. */
+  waitSeq(conn: Connection, argv: readonly string[] | null, wrote: boolean): number;
+  /** `conn` holds replies until a commit releases them. */
+  holding(conn: Connection): void;
+}
 
 /** Extra CLIENT LIST facts other modules know (pub/sub, tracking). */
 export interface ClientExtra {
@@ -92,6 +108,10 @@ export class Server implements ConnectionHost {
   /** Peak query buffer of any client since the last clients cron (INFO client_recent_max_input_buffer). */
   private recentMaxInput = 0;
   private closing: Promise<void> | null = null;
+  /** Set by a server with a log; null for the standalone server. */
+  gate: DurableGate | null = null;
+  private lastArgv: readonly string[] | null = null;
+  private effectsBefore = 0;
 
   constructor(opts: ServerOptions) {
     this.engine = opts.engine ?? new Engine({ recordEffects: false });
@@ -100,6 +120,7 @@ export class Server implements ConnectionHost {
     this.log = opts.log ?? ((line) => process.stdout.write(`${line}\n`));
     this.onShutdown = opts.onShutdown;
     this.engine.register(serverCommands(this));
+    this.engine.register(clusterCommands(null));
     this.trackConfig();
     this.instrument();
     this.wireBlocking();
@@ -252,11 +273,36 @@ export class Server implements ConnectionHost {
         return HOLD;
       }
     }
+    const gate = this.gate;
+    if (gate !== null) {
+      const refused = gate.admit(conn, argv);
+      if (refused !== null) {
+        this.lastArgv = null;
+        return refused;
+      }
+      this.lastArgv = argv;
+      this.effectsBefore = this.engine.effectsPending;
+    }
     try {
       return this.engine.call(session, argv);
     } catch (e) {
       return this.internalError(argv, e);
     }
+  }
+
+  replyWaitSeq(conn: Connection, pushed: boolean): number {
+    const gate = this.gate;
+    if (gate === null) return 0;
+    if (pushed) return gate.waitSeq(conn, null, false);
+    const argv = this.lastArgv;
+    this.lastArgv = null;
+    // A refused command (admit answered it) waits for nothing.
+    if (argv === null) return 0;
+    return gate.waitSeq(conn, argv, this.engine.effectsPending > this.effectsBefore);
+  }
+
+  holding(conn: Connection): void {
+    this.gate?.holding(conn);
   }
 
   /** A handler threw: answer the client, keep serving everyone else. */

@@ -58,6 +58,8 @@ export class Engine {
   private readonly expireCursors = new Map<number, Iterator<[string, number]>>();
   /** Called after every executed command with its duration (commandstats, slow log, MONITOR). */
   onCommandDone: ((cmd: Command, session: Session, argv: readonly string[], usec: number, mode: ExpiryMode) => void) | null = null;
+  /** Called when an effect is recorded while none were pending (the durable server seals a batch per turn). */
+  onFirstEffect: (() => void) | null = null;
   /** Called for every changed key (the server's tracker and blocked clients hook in here). */
   keyListeners: ((db: number, key: string) => void)[] = [];
 
@@ -126,7 +128,14 @@ export class Engine {
   }
 
   emitIn(db: number, argv: readonly string[]): void {
-    if (this.recordEffects) this.effects.push({ db, argv });
+    if (!this.recordEffects) return;
+    this.effects.push({ db, argv });
+    if (this.effects.length === 1 && this.onFirstEffect !== null) this.onFirstEffect();
+  }
+
+  /** Effects recorded and not yet taken. */
+  get effectsPending(): number {
+    return this.effects.length;
   }
 
   keyModified(db: Db, key: string): void {

@@ -1,0 +1,194 @@
+// What a shard's log records hold. The log service sees opaque bytes; the
+// servers write and read these:
+//
+//   record   = u8 formatVersion, u8 type, u8 flags, body
+//   EFFECTS  body = a chunk of: u32 count, count x effect   (one event-loop turn of
+//                   the primary; flags bit 0 = MORE: the batch continues in the
+//                   next record, so no record passes RECORD_CHUNK_BYTES)
+//   effect   = u16 db, u32 argc, argc x (u32 len, len bytes)
+//   ANNOUNCE body = str16 nodeId, str16 host, u16 port, u32 epoch
+//                                                   (the first record of a new primary)
+//
+// A batch whose last chunk never made it (its primary died mid-append) is
+// followed by another primary's ANNOUNCE: readers drop the incomplete chunks
+// (nothing in them was acknowledged).
+//
+// A record of a newer format than this code knows stops the reader (upgrades
+// go replicas first, primary last) instead of being guessed at.
+import type { Effect } from "../engine/context";
+
+export const RECORD_FORMAT_VERSION = 1;
+const TYPE_EFFECTS = 1;
+const TYPE_ANNOUNCE = 2;
+/** Refuse absurd counts before allocating for them. */
+const EFFECTS_PER_RECORD_MAX = 16 * 1024 * 1024;
+const ARGS_PER_EFFECT_MAX = 64 * 1024 * 1024;
+
+export interface Announce {
+  readonly nodeId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly epoch: number;
+}
+
+export type ShardRecord = { readonly kind: "effects"; readonly effects: Effect[] } | ({ readonly kind: "announce" } & Announce);
+
+export type DecodedRecord = { readonly ok: true; readonly record: ShardRecord } | { readonly ok: false; readonly error: string };
+
+/** Bytes of one record at most (the log accepts 16 MB). */
+export const RECORD_CHUNK_BYTES = 4 * 1024 * 1024;
+const HEADER_BYTES = 3;
+const FLAG_MORE = 1;
+
+/** One batch of effects as one or more records. */
+export function encodeEffects(effects: readonly Effect[], chunkBytes = RECORD_CHUNK_BYTES): Buffer[] {
+  let size = 4;
+  for (const e of effects) {
+    size += 6;
+    for (const a of e.argv) size += 4 + a.length;
+  }
+  const body = Buffer.allocUnsafe(size);
+  writeEffects(body, effects);
+  const out: Buffer[] = [];
+  for (let o = 0; o < size || out.length === 0; o += chunkBytes) {
+    const end = Math.min(size, o + chunkBytes);
+    const r = Buffer.allocUnsafe(HEADER_BYTES + end - o);
+    r[0] = RECORD_FORMAT_VERSION;
+    r[1] = TYPE_EFFECTS;
+    r[2] = end < size ? FLAG_MORE : 0;
+    body.copy(r, HEADER_BYTES, o, end);
+    out.push(r);
+  }
+  return out;
+}
+
+function writeEffects(b: Buffer, effects: readonly Effect[]): void {
+  b.writeUInt32LE(effects.length, 0);
+  let o = 4;
+  for (const e of effects) {
+    b.writeUInt16LE(e.db, o);
+    b.writeUInt32LE(e.argv.length, o + 2);
+    o += 6;
+    for (const a of e.argv) {
+      b.writeUInt32LE(a.length, o);
+      o += 4;
+      o += b.latin1Write(a, o, a.length);
+    }
+  }
+}
+
+export function encodeAnnounce(a: Announce): Buffer {
+  const id = Buffer.from(a.nodeId, "utf8");
+  const host = Buffer.from(a.host, "utf8");
+  const b = Buffer.allocUnsafe(HEADER_BYTES + 2 + id.length + 2 + host.length + 2 + 4);
+  b[0] = RECORD_FORMAT_VERSION;
+  b[1] = TYPE_ANNOUNCE;
+  b[2] = 0;
+  let o = HEADER_BYTES;
+  b.writeUInt16LE(id.length, o);
+  id.copy(b, o + 2);
+  o += 2 + id.length;
+  b.writeUInt16LE(host.length, o);
+  host.copy(b, o + 2);
+  o += 2 + host.length;
+  b.writeUInt16LE(a.port, o);
+  b.writeUInt32LE(a.epoch, o + 2);
+  return b;
+}
+
+class Cursor {
+  o = 0;
+  constructor(readonly b: Buffer) {}
+  need(n: number): void {
+    if (this.o + n > this.b.length) throw new RangeError(`record truncated at byte ${this.o} (needs ${n} more)`);
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.b.readUInt16LE(this.o);
+    this.o += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.b.readUInt32LE(this.o);
+    this.o += 4;
+    return v;
+  }
+  latin1(n: number): string {
+    this.need(n);
+    const s = this.b.latin1Slice(this.o, this.o + n);
+    this.o += n;
+    return s;
+  }
+  utf8(n: number): string {
+    this.need(n);
+    const s = this.b.toString("utf8", this.o, this.o + n);
+    this.o += n;
+    return s;
+  }
+}
+
+/**
+ * Turns records, in seq order, back into batches and announcements. Feed it
+ * every record from one primary's first on (or from a batch boundary).
+ */
+export class RecordReader {
+  private parts: Buffer[] = [];
+
+  /** Chunks held for a batch still missing its last record. */
+  get partial(): boolean {
+    return this.parts.length > 0;
+  }
+
+  /** null: the record was a chunk of a batch that continues. */
+  push(b: Buffer): DecodedRecord | null {
+    if (b.length < HEADER_BYTES) return { ok: false, error: "record shorter than its header" };
+    const version = b[0] as number;
+    if (version > RECORD_FORMAT_VERSION) {
+      return { ok: false, error: `record format ${version} is newer than this server understands (${RECORD_FORMAT_VERSION}): upgrade this node` };
+    }
+    if (version < 1) return { ok: false, error: `record format ${version} does not exist` };
+    try {
+      switch (b[1]) {
+        case TYPE_EFFECTS: {
+          this.parts.push(b.subarray(HEADER_BYTES));
+          if (((b[2] as number) & FLAG_MORE) !== 0) return null;
+          const body = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts);
+          this.parts = [];
+          return { ok: true, record: { kind: "effects", effects: decodeEffects(new Cursor(body)) } };
+        }
+        case TYPE_ANNOUNCE: {
+          // Chunks before an announcement belong to a primary that died mid-batch.
+          this.parts = [];
+          const c = new Cursor(b);
+          c.o = HEADER_BYTES;
+          const nodeId = c.utf8(c.u16());
+          const host = c.utf8(c.u16());
+          const port = c.u16();
+          const epoch = c.u32();
+          return { ok: true, record: { kind: "announce", nodeId, host, port, epoch } };
+        }
+        default:
+          return { ok: false, error: `unknown record type ${String(b[1])}` };
+      }
+    } catch (e) {
+      return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+}
+
+function decodeEffects(c: Cursor): Effect[] {
+  const n = c.u32();
+  if (n > EFFECTS_PER_RECORD_MAX) throw new RangeError(`record claims ${n} effects`);
+  const out: Effect[] = [];
+  for (let i = 0; i < n; i++) {
+    const db = c.u16();
+    const argc = c.u32();
+    if (argc === 0 || argc > ARGS_PER_EFFECT_MAX) throw new RangeError(`effect ${i} claims ${argc} arguments`);
+    const argv: string[] = [];
+    for (let j = 0; j < argc; j++) argv.push(c.latin1(c.u32()));
+    out.push({ db, argv });
+  }
+  if (c.o !== c.b.length) throw new RangeError(`${c.b.length - c.o} bytes after the last effect`);
+  return out;
+}

@@ -1,0 +1,466 @@
+// A durable server: one node of a shard, primary or replica, decided by the
+// log alone.
+//
+// replica: replays the shard's log from seq 1 into a replica-mode engine
+//   (effects only; it never expires keys itself), answers reads after
+//   READONLY, redirects the rest to the primary (-MOVED), and, once it has
+//   applied the whole log, asks the log for the lease (tryTakeLease at its
+//   tip) whenever the current one may have lapsed.
+// primary: executes commands in memory; each event-loop turn's effects are
+//   one batch appended conditionally (expectedSeq, leaseId); a reply waits
+//   until the log has committed everything it depends on (tracker.ts). It
+//   renews its lease well within the lease time, counts the lease from when
+//   it *sent* the request minus a drift margin, and serves nothing once that
+//   local deadline has passed without a renewal. An append or renewal the log
+//   refuses means another node holds the lease: it fails its held replies,
+//   drops its clients and its in-memory state, and starts over as a replica.
+import { performance } from "node:perf_hooks";
+import { Engine } from "../engine/engine";
+import { err } from "../resp/reply";
+import { LogClient, type LogNodeClientAddress } from "../log/client";
+import { Appender, type AppendFailure } from "./appender";
+import type { Connection } from "./connection";
+import { encodeAnnounce, encodeEffects, RecordReader, type Announce } from "./record";
+import { Server, type DurableGate } from "./server";
+import { Tracker } from "./tracker";
+import { clusterCommands, clusterRedirect } from "./cluster-commands";
+import { nodeIdFor, type ClusterNode, type ClusterTopology } from "./topology";
+import { shardCommands, shardInfoFields } from "./shard-commands";
+import { F_WRITE } from "../engine/command";
+import type { Reply } from "../resp/reply";
+
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ShardNodeOptions {
+  readonly shard: number;
+  readonly host: string;
+  readonly port: number;
+  /** Every server of the shard (this one included), as clients reach them. */
+  readonly servers: readonly ServerAddress[];
+  readonly logNodes: readonly LogNodeClientAddress[];
+  readonly secret: string;
+  readonly leaseMs: number;
+  /** CONFIG parameters given on the command line. */
+  readonly config: readonly (readonly [string, string])[];
+  readonly log: (line: string) => void;
+  readonly onShutdown?: () => void;
+}
+
+/** Records read per request while replaying or tailing. */
+const READ_COUNT_MAX = 1024;
+const READ_BYTES_MAX = 4 * 1024 * 1024;
+/** Poll interval once a replica has applied the whole log. */
+const CAUGHT_UP_POLL_MS = 5;
+const LOG_RETRY_MS = 100;
+/** Commands that read the dataset without naming keys: refused by a primary past its lease. */
+const KEYLESS_DATA_COMMANDS = new Set(["dbsize", "keys", "scan", "randomkey", "exec", "debug", "wait", "sort", "sort_ro"]);
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const nowMs = (): number => performance.now();
+
+interface Lease {
+  readonly leaseId: number;
+  readonly epoch: number;
+  /** performance.now() after which this node may serve nothing. */
+  deadlineMs: number;
+}
+
+export class ShardNode implements DurableGate, ClusterTopology {
+  readonly nodeId: string;
+  role: "replica" | "primary" | "stopping" = "replica";
+  engine!: Engine;
+  server!: Server;
+  /** Highest seq applied to the engine (a primary: committed). */
+  appliedSeq = 0;
+  /** The log's tip as last seen. */
+  tipSeen = 0;
+  caughtUp = false;
+  /** The current primary, as the log announced it. */
+  primary: Announce | null = null;
+  halted: string | null = null;
+  lastLogContactMs = 0;
+  private readonly appendClient: LogClient;
+  private readonly controlClient: LogClient;
+  private readonly readClient: LogClient;
+  private incarnation = 0;
+  private reader = new RecordReader();
+  private lease: Lease | null = null;
+  private tracker: Tracker | null = null;
+  private appender: Appender | null = null;
+  private readonly holdingConns = new Set<Connection>();
+  private sealScheduled = false;
+  private electionTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewInFlight = false;
+  private startedAtMs = 0;
+  /** A restarted node waits once before its first campaign (see restarted()). */
+  private heldBack = false;
+  readonly driftMarginMs: number;
+
+  constructor(readonly o: ShardNodeOptions) {
+    this.nodeId = nodeIdFor(`shard-${o.shard}/${o.host}:${o.port}`);
+    this.appendClient = new LogClient(o.logNodes, o.secret, { requestTimeoutMs: Math.max(2000, o.leaseMs * 2) });
+    this.controlClient = new LogClient(o.logNodes, o.secret, { requestTimeoutMs: Math.max(1000, o.leaseMs) });
+    this.readClient = new LogClient(o.logNodes, o.secret, { requestTimeoutMs: 5000 });
+    this.driftMarginMs = Math.max(50, Math.ceil(o.leaseMs / 10));
+  }
+
+  /** Listens and starts as a replica. */
+  async start(): Promise<void> {
+    await this.startIncarnation();
+  }
+
+  private async startIncarnation(): Promise<void> {
+    const inc = ++this.incarnation;
+    this.startedAtMs = nowMs();
+    this.heldBack = false;
+    const engine = new Engine({ role: "replica", recordEffects: false });
+    for (const [name, value] of this.o.config) engine.config.set(name, value);
+    const server = new Server({ port: this.o.port, host: this.o.host, engine, log: this.o.log, ...(this.o.onShutdown !== undefined ? { onShutdown: this.o.onShutdown } : {}) });
+    server.gate = this;
+    engine.register(shardCommands(this));
+    engine.register(clusterCommands(this));
+    for (const [section, fields] of shardInfoFields(this)) engine.stats.addInfo(section, fields);
+    engine.keyListeners.push((db, key) => this.tracker?.keyWritten(db, key));
+    engine.onFirstEffect = () => this.scheduleSeal();
+    this.engine = engine;
+    this.server = server;
+    this.role = "replica";
+    this.appliedSeq = 0;
+    this.caughtUp = false;
+    this.reader = new RecordReader();
+    this.primary = null;
+    await listenWithRetry(server);
+    void this.follow(inc);
+    // On a fresh cluster the first listed server usually wins the first lease
+    // (so the primary is where the docs say); afterwards whoever is first.
+    const rank = Math.max(0, this.o.servers.findIndex((s) => s.host === this.o.host && s.port === this.o.port));
+    this.scheduleElection(inc, rank * Math.floor(this.o.leaseMs / 4));
+  }
+
+  /** Stops serving and closes the log clients. */
+  async stop(): Promise<void> {
+    this.role = "stopping";
+    this.incarnation++;
+    this.stopTimers();
+    this.appender?.stop();
+    await this.server.close();
+    await Promise.all([this.appendClient.close(), this.controlClient.close(), this.readClient.close()]);
+  }
+
+  // ------------------------------------------------------------ replica
+
+  /** Replays and then tails the log until this incarnation ends or becomes primary. */
+  private async follow(inc: number): Promise<void> {
+    while (this.isReplica(inc) && this.halted === null) {
+      let r;
+      try {
+        r = await this.readClient.read(this.o.shard, this.appliedSeq + 1, READ_COUNT_MAX, READ_BYTES_MAX);
+      } catch (e) {
+        await sleep(LOG_RETRY_MS);
+        continue;
+      }
+      // Became primary meanwhile: records past the tip are now our own.
+      if (!this.isReplica(inc)) return;
+      this.lastLogContactMs = nowMs();
+      if (r.kind === "trimmed") {
+        this.halt(`the log is trimmed to ${r.trimPoint} but this node needs seq ${this.appliedSeq + 1} (restore from a snapshot is not built yet)`);
+        return;
+      }
+      this.tipSeen = r.tip;
+      if (r.firstSeq !== this.appliedSeq + 1 && r.records.length > 0) {
+        this.halt(`the log answered a read from ${this.appliedSeq + 1} with records from ${r.firstSeq}`);
+        return;
+      }
+      for (const rec of r.records) if (!this.applyRecord(rec)) return;
+      this.caughtUp = this.appliedSeq >= r.tip;
+      if (r.records.length === 0) await sleep(CAUGHT_UP_POLL_MS);
+    }
+  }
+
+  private isReplica(inc: number): boolean {
+    return inc === this.incarnation && this.role === "replica";
+  }
+
+  private applyRecord(rec: Buffer): boolean {
+    const d = this.reader.push(rec);
+    this.appliedSeq++;
+    if (d === null) return true;
+    if (!d.ok) {
+      this.halt(`record ${this.appliedSeq}: ${d.error}`);
+      return false;
+    }
+    const r = d.record;
+    if (r.kind === "announce") {
+      this.primary = r;
+      this.o.log(`seq ${this.appliedSeq}: ${r.host}:${r.port} is the primary (epoch ${r.epoch})`);
+      return true;
+    }
+    try {
+      this.engine.apply(r.effects);
+    } catch (e) {
+      this.halt(`record ${this.appliedSeq} does not apply: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
+    }
+    return true;
+  }
+
+  private halt(why: string): void {
+    if (this.halted !== null) return;
+    this.halted = why;
+    this.o.log(`HALTED: ${why}`);
+  }
+
+  private scheduleElection(inc: number, delayMs: number): void {
+    if (this.electionTimer !== null) clearTimeout(this.electionTimer);
+    this.electionTimer = setTimeout(() => void this.campaign(inc), delayMs);
+  }
+
+  /** Asks for the lease when this replica has applied the whole log; the log decides. */
+  private async campaign(inc: number): Promise<void> {
+    this.electionTimer = null;
+    if (!this.isReplica(inc) || this.halted !== null) return;
+    if (!this.caughtUp) return this.scheduleElection(inc, 20);
+    const expectedSeq = this.appliedSeq;
+    if (!this.heldBack && this.restarted()) {
+      this.heldBack = true;
+      return this.scheduleElection(inc, Math.floor(this.o.leaseMs / 2));
+    }
+    const sentAt = nowMs();
+    let r;
+    try {
+      r = await this.controlClient.tryTakeLease(this.o.shard, this.nodeId, expectedSeq, this.o.leaseMs);
+    } catch {
+      return this.scheduleElection(inc, 200);
+    }
+    if (!this.isReplica(inc)) return;
+    this.lastLogContactMs = nowMs();
+    if (process.env.MNEMO_DEBUG_LEASE === "1") this.o.log(`tryTakeLease at ${expectedSeq}: ${JSON.stringify(r)}`);
+    switch (r.kind) {
+      case "granted":
+        return this.becomePrimary(r.leaseId, r.epoch, sentAt, expectedSeq);
+      case "conflict":
+        if (r.reason === "lease-live") {
+          // A node that just (re)started lets the replicas that were already
+          // running take over first: its own restart is what a failover is for.
+          const backoffMs = this.restarted() ? Math.floor(this.o.leaseMs / 2) : 0;
+          return this.scheduleElection(inc, Math.min(r.remainingMs, this.o.leaseMs) + backoffMs + 10 + Math.floor(Math.random() * 40));
+        }
+        if (r.reason === "behind") return this.scheduleElection(inc, 10);
+        this.halt("the log refuses a new shard (shard limit reached)");
+        return;
+    }
+  }
+
+  /** This node joined a shard that already has history, moments ago. */
+  private restarted(): boolean {
+    return this.appliedSeq > 0 && nowMs() - this.startedAtMs < 3 * this.o.leaseMs;
+  }
+
+  // ------------------------------------------------------------ primary
+
+  private becomePrimary(leaseId: number, epoch: number, sentAt: number, tipSeq: number): void {
+    const inc = this.incarnation;
+    this.role = "primary";
+    this.lease = { leaseId, epoch, deadlineMs: sentAt + this.o.leaseMs - this.driftMarginMs };
+    const engine = this.engine;
+    engine.takeEffects();
+    engine.role = "primary";
+    engine.recordEffects = true;
+    this.tracker = new Tracker(engine, tipSeq);
+    this.appender = new Appender({
+      client: this.appendClient,
+      shard: this.o.shard,
+      leaseId,
+      tipSeq,
+      giveUpMs: Math.max(2000, this.o.leaseMs * 2),
+      nowMs,
+      onCommitted: (seq) => this.committed(seq),
+      onFailure: (f) => void this.stepDown(inc, f),
+      onCapacity: () => {
+        if (this.engine.effectsPending > 0) this.seal();
+      },
+    });
+    const me: Announce = { nodeId: this.nodeId, host: this.o.host, port: this.o.port, epoch };
+    this.tracker.sealed(this.appender.submit([encodeAnnounce(me)]));
+    this.primary = me;
+    this.renewTimer = setInterval(() => void this.renew(inc), Math.max(10, Math.floor(this.o.leaseMs / 4)));
+    this.o.log(`took the lease (epoch ${epoch}) at seq ${tipSeq}: this node is the primary`);
+  }
+
+  /** True while the lease certainly holds by this node's clock. */
+  leaseValid(): boolean {
+    return this.role === "primary" && this.lease !== null && nowMs() < this.lease.deadlineMs;
+  }
+
+  private async renew(inc: number): Promise<void> {
+    const lease = this.lease;
+    if (this.renewInFlight || lease === null || this.role !== "primary" || inc !== this.incarnation) return;
+    this.renewInFlight = true;
+    const sentAt = nowMs();
+    let r;
+    try {
+      r = await this.controlClient.renewLease(this.o.shard, lease.leaseId);
+    } catch {
+      return;
+    } finally {
+      this.renewInFlight = false;
+    }
+    if (inc !== this.incarnation || this.role !== "primary") return;
+    this.lastLogContactMs = nowMs();
+    if (r.kind === "ok") lease.deadlineMs = Math.max(lease.deadlineMs, sentAt + this.o.leaseMs - this.driftMarginMs);
+    else void this.stepDown(inc, { kind: "deposed", detail: `the log refused to renew lease ${lease.leaseId}` });
+  }
+
+  private scheduleSeal(): void {
+    if (this.sealScheduled || this.role !== "primary") return;
+    this.sealScheduled = true;
+    setImmediate(() => {
+      this.sealScheduled = false;
+      this.seal();
+    });
+  }
+
+  /** Hands this turn's effects to the log as one batch (or leaves them to grow while the pipeline is full). */
+  private seal(): void {
+    const appender = this.appender;
+    const tracker = this.tracker;
+    if (this.role !== "primary" || appender === null || tracker === null) return;
+    if (this.engine.effectsPending === 0 || !appender.hasCapacity) return;
+    const seq = appender.submit(encodeEffects(this.engine.takeEffects()));
+    tracker.sealed(seq);
+  }
+
+  private committed(seq: number): void {
+    this.appliedSeq = seq;
+    this.tipSeen = Math.max(this.tipSeen, seq);
+    this.lastLogContactMs = nowMs();
+    this.tracker?.committed(seq);
+    for (const c of this.holdingConns) if (c.release(seq)) this.holdingConns.delete(c);
+  }
+
+  private async stepDown(inc: number, f: AppendFailure): Promise<void> {
+    if (inc !== this.incarnation || this.role !== "primary") return;
+    this.o.log(`stepping down: ${f.detail}`);
+    this.role = "replica";
+    this.stopTimers();
+    this.appender?.stop();
+    this.appender = null;
+    this.tracker = null;
+    this.lease = null;
+    const message =
+      f.kind === "deposed"
+        ? "TRYAGAIN this node lost the primary lease; the command was not applied"
+        : "ERR the log did not confirm this write; its outcome is unknown";
+    for (const c of this.holdingConns) c.failHeld(message);
+    this.holdingConns.clear();
+    this.incarnation++;
+    await this.server.close();
+    if ((this.role as ShardNode["role"]) === "stopping") return;
+    await this.startIncarnation();
+  }
+
+  private stopTimers(): void {
+    if (this.electionTimer !== null) clearTimeout(this.electionTimer);
+    if (this.renewTimer !== null) clearInterval(this.renewTimer);
+    this.electionTimer = null;
+    this.renewTimer = null;
+  }
+
+  // ------------------------------------------------------------ DurableGate
+
+  admit(conn: Connection, argv: readonly string[]): Reply | null {
+    const c = this.engine.table.lookup(argv[0] ?? "");
+    if (c === undefined) return null;
+    const keys = c.keyIndexes(argv);
+    const touchesData = keys.length > 0 || c.has(F_WRITE) || KEYLESS_DATA_COMMANDS.has(c.spec.name);
+    if (!touchesData) return null;
+    if (this.halted !== null) return err(`CLUSTERDOWN this node stopped applying the log: ${this.halted}`);
+    if (this.role === "primary") {
+      return this.leaseValid() ? null : err("CLUSTERDOWN the primary's lease is not confirmed; retry shortly");
+    }
+    const moved = clusterRedirect(this, this.engine, conn.session, argv);
+    if (moved !== null) return moved;
+    return c.has(F_WRITE) ? err("READONLY You can't write against a read only replica.") : null;
+  }
+
+  waitSeq(conn: Connection, argv: readonly string[] | null, wrote: boolean): number {
+    const t = this.tracker;
+    if (t === null) return 0;
+    if (!wrote && t.latestPending() === 0) return 0;
+    if (argv === null) return t.latestPending();
+    let keys: string[] | null = null;
+    if (!wrote) {
+      const c = this.engine.table.lookup(argv[0] ?? "");
+      const idx = c === undefined ? [] : c.keyIndexes(argv);
+      if (idx.length > 0) keys = idx.map((i) => argv[i] ?? "");
+    }
+    return t.waitFor(conn.session.db, keys, wrote);
+  }
+
+  holding(conn: Connection): void {
+    this.holdingConns.add(conn);
+  }
+
+  // ------------------------------------------------------------ ClusterTopology
+
+  myId(): string {
+    return this.nodeId;
+  }
+
+  nodes(): readonly ClusterNode[] {
+    const p = this.primary;
+    const primaryId = p?.nodeId ?? null;
+    const out: ClusterNode[] = [];
+    const seen = new Set<string>();
+    const add = (host: string, port: number): void => {
+      const id = nodeIdFor(`shard-${this.o.shard}/${host}:${port}`);
+      if (seen.has(id)) return;
+      seen.add(id);
+      const isPrimary = id === primaryId;
+      out.push({ id, host, port, role: isPrimary ? "primary" : "replica", primaryId: isPrimary ? null : primaryId, linkUp: true, replOffset: Math.max(1, this.appliedSeq) });
+    };
+    if (p !== null) add(p.host, p.port);
+    for (const s of this.o.servers) add(s.host, s.port);
+    return out;
+  }
+
+  currentEpoch(): number {
+    return this.lease?.epoch ?? this.primary?.epoch ?? 0;
+  }
+
+  shardName(): string {
+    return `shard-${this.o.shard}`;
+  }
+
+  /** Facts for INFO, ROLE and `mnemo status`. */
+  get pendingReplies(): number {
+    let n = 0;
+    for (const c of this.holdingConns) n += c.heldReplies;
+    return n;
+  }
+
+  get leaseEpoch(): number {
+    return this.lease?.epoch ?? 0;
+  }
+
+  get leaseRemainingMs(): number {
+    return this.lease === null ? 0 : Math.max(0, Math.round(this.lease.deadlineMs - nowMs()));
+  }
+}
+
+async function listenWithRetry(server: Server): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await server.listen();
+      return;
+    } catch (e) {
+      // The previous incarnation's listener may still be closing.
+      if (attempt >= 50 || (e as NodeJS.ErrnoException).code !== "EADDRINUSE") throw e;
+      await sleep(100);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+// The durable cluster as users run it: `mnemo up` with three log nodes, a
+// primary and a replica as real processes. Acknowledged writes survive kill -9
+// of the primary (the replica takes over through the log), kill -9 of the log
+// leader, and a restart of the whole cluster from its data dir.
+import t from "tap";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { MNEMO_JS, ROOT } from "./support/server";
+import { respCall, RespError, type RespValue } from "../bin/resp-call";
+
+const PORT = 21379;
+const LOG_PORT = 21001;
+const LEASE_MS = 1000;
+const START_TIMEOUT_MS = 30_000;
+const FAILOVER_BOUND_MS = 20_000;
+
+interface Up {
+  readonly child: ChildProcess;
+  output(): string;
+  readonly exited: Promise<number | null>;
+}
+
+function startUp(dataDir: string): Promise<Up> {
+  const args = [MNEMO_JS, "up", "--data-dir", dataDir, "--port", String(PORT), "--log-port", String(LOG_PORT), "--replicas", "1", "--lease-ms", String(LEASE_MS)];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    const poll = setInterval(() => {
+      if (out.includes("Mnemo is up")) {
+        clearInterval(poll);
+        resolve({ child, output: () => out, exited });
+      } else if (Date.now() > deadline || child.exitCode !== null) {
+        clearInterval(poll);
+        child.kill("SIGKILL");
+        reject(new Error(`mnemo up did not come up:\n${out}`));
+      }
+    }, 50);
+  });
+}
+
+async function stopUp(up: Up): Promise<void> {
+  if (up.child.exitCode !== null) return;
+  up.child.kill("SIGTERM");
+  const timer = setTimeout(() => up.child.kill("SIGKILL"), 15_000);
+  await up.exited;
+  clearTimeout(timer);
+}
+
+interface StatusProcess {
+  name: string;
+  kind: string;
+  role: string;
+  pid: number | null;
+  port: number;
+  shard: number | null;
+}
+
+function status(dataDir: string): { processes: StatusProcess[] } {
+  const r = spawnSync(process.execPath, [MNEMO_JS, "status", "--data-dir", dataDir, "--json"], { cwd: ROOT, encoding: "utf8", timeout: 10_000 });
+  return JSON.parse(r.stdout) as { processes: StatusProcess[] };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function call(port: number, argv: string[]): Promise<RespValue> {
+  return respCall("127.0.0.1", port, argv, 3000);
+}
+
+/** Sends argv to each server port until one acknowledges it; returns the reply and the port. */
+async function untilAccepted(argv: string[], boundMs: number): Promise<{ reply: RespValue; port: number; tookMs: number }> {
+  const start = Date.now();
+  let last = "";
+  while (Date.now() - start < boundMs) {
+    for (const port of [PORT, PORT + 1]) {
+      try {
+        const reply = await call(port, argv);
+        if (!(reply instanceof RespError)) return { reply, port, tookMs: Date.now() - start };
+        last = reply.message;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+    }
+    await sleep(20);
+  }
+  throw new Error(`${argv.join(" ")} not accepted within ${boundMs} ms (last: ${last})`);
+}
+
+async function primaryPort(): Promise<number> {
+  return (await untilAccepted(["SET", "probe", "1"], FAILOVER_BOUND_MS)).port;
+}
+
+t.test("mnemo up: failover and restarts lose no acknowledged write", async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "mnemo-up-"));
+  let up = await startUp(dataDir);
+  t.teardown(async () => {
+    await stopUp(up);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const s = status(dataDir);
+  t.equal(s.processes.filter((p) => p.kind === "log").length, 3, "three log nodes");
+  t.equal(s.processes.filter((p) => p.kind === "log" && p.role === "leader").length, 1, "one log leader");
+  const servers = s.processes.filter((p) => p.kind === "server");
+  t.same(servers.map((p) => p.role).sort(), ["primary", "replica"], "one primary, one replica");
+  for (const p of s.processes) t.ok(typeof p.pid === "number" && p.pid > 0 && p.port > 0, `${p.name} has a pid and a port`);
+
+  const acked = new Map<string, string>();
+  const write = async (n: number, tag: string): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const k = `${tag}:${i}`;
+      const r = await untilAccepted(["SET", k, `v-${k}`], FAILOVER_BOUND_MS);
+      t.equal(r.reply, "OK");
+      acked.set(k, `v-${k}`);
+    }
+  };
+  const verify = async (what: string): Promise<void> => {
+    const port = await primaryPort();
+    let missing = 0;
+    for (const [k, v] of acked) if ((await call(port, ["GET", k])) !== v) missing++;
+    t.equal(missing, 0, `${what}: every one of ${acked.size} acknowledged writes is there`);
+  };
+
+  await write(50, "a");
+  const primary = servers.find((p) => p.role === "primary") as StatusProcess;
+  const replica = servers.find((p) => p.role === "replica") as StatusProcess;
+  const moved = await call(replica.port, ["SET", "x", "1"]);
+  t.match(moved instanceof RespError ? moved.message : "", /^MOVED \d+ 127\.0\.0\.1:\d+$/, "a replica redirects writes");
+
+  process.kill(primary.pid as number, "SIGKILL");
+  const after = await untilAccepted(["SET", "after-kill", "1"], FAILOVER_BOUND_MS);
+  t.comment(`failover after kill -9 of the primary: ${after.tookMs} ms`);
+  acked.set("after-kill", "1");
+  await verify("after kill -9 of the primary");
+
+  const leader = status(dataDir).processes.find((p) => p.kind === "log" && p.role === "leader");
+  t.ok(leader !== undefined, "a log leader");
+  process.kill(leader?.pid as number, "SIGKILL");
+  await write(30, "b");
+  await verify("after kill -9 of the log leader");
+
+  await stopUp(up);
+  up = await startUp(dataDir);
+  await verify("after restarting the whole cluster");
+});
