@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 
 export const LOG_NODE_IDS = ["az-a", "az-b", "az-c"] as const;
 export const RAFT_PORT_OFFSET = 100;
+export const LOG_TICK_MS = 30;
 
 export interface UpOptions {
   readonly dataDir: string;
@@ -84,7 +85,9 @@ export function layout(o: UpOptions): ProcessSpec[] {
       .map(([p, j]) => `${p}=${o.host}:${o.logPort + RAFT_PORT_OFFSET + j}`)
       .join(",");
     const args = ["log", "--id", id, "--host", o.host, "--port", String(peerPort), "--client-port", String(o.logPort + i), "--peers", peers];
-    args.push("--data-dir", path.join(o.dataDir, "log", id), "--secret-file", secret);
+    // 30 ms ticks: heartbeats every 30 ms, elections after 300-600 ms of silence,
+    // so a loaded machine does not churn log leaders while a dead one is replaced fast.
+    args.push("--data-dir", path.join(o.dataDir, "log", id), "--secret-file", secret, "--tick-ms", String(LOG_TICK_MS));
     if (o.azDelayMs > 0) args.push("--az-delay-ms", String(o.azDelayMs));
     out.push({ name: id, kind: "log", shard: null, port: o.logPort + i, peerPort, args });
   });

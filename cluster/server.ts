@@ -456,6 +456,11 @@ export class Server implements ConnectionHost {
     }
   }
 
+  /** Runs the blocked-command deadline check now (a WAIT's timer). */
+  expireBlockedNow(): void {
+    this.expireBlocked(Date.now());
+  }
+
   /** Blocked commands whose deadline passed get their timeout reply and resume. */
   private expireBlocked(now: number): void {
     for (const c of this.clients.values()) {

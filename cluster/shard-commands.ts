@@ -2,8 +2,11 @@
 // replication and cluster facts as Redis names them (plus mnemo_* fields for
 // `mnemo status`).
 import type { CommandSpec } from "../engine/command";
+import type { Ctx } from "../engine/context";
+import { parseInt64 } from "../engine/num";
+import type { Connection } from "./connection";
 import type { InfoField } from "../engine/stats";
-import { array, bulk, bulks, int, type Reply } from "../resp/reply";
+import { array, bulk, bulks, err, int, NONE, type Reply } from "../resp/reply";
 import type { ShardNode } from "./shard-node";
 
 export function shardCommands(node: ShardNode): CommandSpec[] {
@@ -17,7 +20,68 @@ export function shardCommands(node: ShardNode): CommandSpec[] {
       group: "server",
       run: () => roleReply(node),
     },
+    {
+      name: "wait",
+      arity: 3,
+      flags: ["noscript"],
+      keys: [0, 0, 0],
+      effects: "none",
+      group: "generic",
+      run: (ctx, argv) => waitCommand(node, ctx, argv),
+    },
+    {
+      name: "replconf",
+      arity: -1,
+      flags: ["admin", "noscript", "loading", "stale", "allow_busy"],
+      keys: [0, 0, 0],
+      effects: "none",
+      group: "server",
+      run: (_ctx, argv) => replconf(node, argv),
+    },
   ];
+}
+
+/** REPLCONF ACK <seq> <nodeId>: a replica reports what it has applied (no reply, as in Redis). */
+function replconf(node: ShardNode, argv: readonly string[]): Reply {
+  if ((argv[1] ?? "").toLowerCase() !== "ack" || argv.length !== 4) return err("ERR Unrecognized REPLCONF option");
+  const seq = Number(argv[2]);
+  if (!Number.isSafeInteger(seq) || seq < 0) return err("ERR value is not an integer or out of range");
+  node.acks.ack(argv[3] as string, seq);
+  return NONE;
+}
+
+/**
+ * WAIT numreplicas timeout: blocks until that many replicas have applied
+ * everything this primary had written when WAIT ran, or the timeout (ms, 0 =
+ * forever) passes; replies with how many have. Never needed for durability.
+ */
+function waitCommand(node: ShardNode, ctx: Ctx, argv: readonly string[]): Reply {
+  if (node.role !== "primary") {
+    return err(
+      "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+    );
+  }
+  const want = parseInt64(argv[1] ?? "");
+  if (want === null) return err("ERR value is not an integer or out of range");
+  const timeout = parseInt64(argv[2] ?? "");
+  if (timeout === null) return err("ERR timeout is not an integer or out of range");
+  if (timeout < 0) return err("ERR timeout is negative");
+  const target = node.writeOffset();
+  const have = node.acks.countAt(target);
+  const conn = ctx.session.conn as Connection | null;
+  if (have >= want || ctx.session.multi !== null || ctx.engine.nested || conn === null) return int(have);
+  const deadlineMs = timeout === 0 || timeout === 0n ? 0 : Date.now() + Number(timeout);
+  const cancelWait = node.acks.wait(target, Number(want), (n) => conn.unblock(int(n)));
+  conn.block({
+    kind: "command",
+    deadlineMs,
+    cancel: (reason) => {
+      cancelWait();
+      return reason === "disconnect" ? null : int(node.acks.countAt(target));
+    },
+  });
+  if (deadlineMs > 0) setTimeout(() => node.server.expireBlockedNow(), Number(timeout) + 1).unref();
+  return NONE;
 }
 
 function roleReply(node: ShardNode): Reply {
@@ -39,6 +103,7 @@ export function shardInfoFields(node: ShardNode): [string, () => InfoField[]][] 
   return [
     ["replication", () => replicationFields(node)],
     ["cluster", () => [["cluster_enabled", 1]]],
+    ["persistence", () => [["loading", node.loading() ? 1 : 0]]],
   ];
 }
 
@@ -57,7 +122,11 @@ function replicationFields(node: ShardNode): InfoField[] {
   if (node.role === "primary") {
     const replicas = node.nodes().filter((n) => n.id !== node.nodeId);
     const out: InfoField[] = [["role", "master"], ["connected_slaves", replicas.length]];
-    replicas.forEach((r, i) => out.push([`slave${i}`, `ip=${r.host},port=${r.port},state=online,offset=${r.replOffset},lag=0`]));
+    replicas.forEach((r, i) => {
+      const ack = node.acks.acks.get(r.id);
+      const lagS = ack === undefined ? -1 : Math.floor((Date.now() - ack.atMs) / 1000);
+      out.push([`slave${i}`, `ip=${r.host},port=${r.port},state=${r.linkUp ? "online" : "wait_bgsave"},offset=${ack?.seq ?? 0},lag=${lagS}`]);
+    });
     return [...out, ...common];
   }
   const p = node.primary;

@@ -23,6 +23,7 @@ import type { Connection } from "./connection";
 import { encodeAnnounce, encodeEffects, RecordReader, type Announce } from "./record";
 import { Server, type DurableGate } from "./server";
 import { Tracker } from "./tracker";
+import { AckBoard, AckSender } from "./acks";
 import { clusterCommands, clusterRedirect } from "./cluster-commands";
 import { nodeIdFor, type ClusterNode, type ClusterTopology } from "./topology";
 import { shardCommands, shardInfoFields } from "./shard-commands";
@@ -55,6 +56,9 @@ const READ_BYTES_MAX = 4 * 1024 * 1024;
 /** Poll interval once a replica has applied the whole log. */
 const CAUGHT_UP_POLL_MS = 5;
 const LOG_RETRY_MS = 100;
+const RENEWS_IN_FLIGHT_MAX = 3;
+/** A replica whose last ack is older than this shows as disconnected. */
+const ACK_STALE_MS = 3000;
 /** Commands that read the dataset without naming keys: refused by a primary past its lease. */
 const KEYLESS_DATA_COMMANDS = new Set(["dbsize", "keys", "scan", "randomkey", "exec", "debug", "wait", "sort", "sort_ro"]);
 
@@ -85,6 +89,9 @@ export class ShardNode implements DurableGate, ClusterTopology {
   private readonly appendClient: LogClient;
   private readonly controlClient: LogClient;
   private readonly readClient: LogClient;
+  /** Replicas' acks (primary) and the ack connection to the primary (replica). */
+  acks = new AckBoard();
+  private ackSender: AckSender | null = null;
   private incarnation = 0;
   private reader = new RecordReader();
   private lease: Lease | null = null;
@@ -94,8 +101,9 @@ export class ShardNode implements DurableGate, ClusterTopology {
   private sealScheduled = false;
   private electionTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
-  private renewInFlight = false;
+  private renewsInFlight = 0;
   private startedAtMs = 0;
+  private caughtUpAtMs = 0;
   /** A restarted node waits once before its first campaign (see restarted()). */
   private heldBack = false;
   readonly driftMarginMs: number;
@@ -131,14 +139,15 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.role = "replica";
     this.appliedSeq = 0;
     this.caughtUp = false;
+    this.caughtUpAtMs = 0;
     this.reader = new RecordReader();
     this.primary = null;
+    this.acks = new AckBoard();
+    this.ackSender?.close();
+    this.ackSender = new AckSender(this.nodeId, () => this.appliedSeq);
     await listenWithRetry(server);
     void this.follow(inc);
-    // On a fresh cluster the first listed server usually wins the first lease
-    // (so the primary is where the docs say); afterwards whoever is first.
-    const rank = Math.max(0, this.o.servers.findIndex((s) => s.host === this.o.host && s.port === this.o.port));
-    this.scheduleElection(inc, rank * Math.floor(this.o.leaseMs / 4));
+    this.scheduleElection(inc, 0);
   }
 
   /** Stops serving and closes the log clients. */
@@ -147,6 +156,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.incarnation++;
     this.stopTimers();
     this.appender?.stop();
+    this.ackSender?.close();
     await this.server.close();
     await Promise.all([this.appendClient.close(), this.controlClient.close(), this.readClient.close()]);
   }
@@ -176,7 +186,9 @@ export class ShardNode implements DurableGate, ClusterTopology {
         return;
       }
       for (const rec of r.records) if (!this.applyRecord(rec)) return;
+      if (r.records.length > 0) this.ackSender?.applied();
       this.caughtUp = this.appliedSeq >= r.tip;
+      if (this.caughtUp && this.caughtUpAtMs === 0) this.caughtUpAtMs = nowMs();
       if (r.records.length === 0) await sleep(CAUGHT_UP_POLL_MS);
     }
   }
@@ -196,6 +208,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     const r = d.record;
     if (r.kind === "announce") {
       this.primary = r;
+      if (r.nodeId !== this.nodeId) this.ackSender?.setPrimary(r.host, r.port);
       this.o.log(`seq ${this.appliedSeq}: ${r.host}:${r.port} is the primary (epoch ${r.epoch})`);
       return true;
     }
@@ -225,6 +238,11 @@ export class ShardNode implements DurableGate, ClusterTopology {
     if (!this.isReplica(inc) || this.halted !== null) return;
     if (!this.caughtUp) return this.scheduleElection(inc, 20);
     const expectedSeq = this.appliedSeq;
+    // On a fresh shard the first listed server wins the first lease (so the
+    // primary is where the docs say): the others give it a head start.
+    const rank = Math.max(0, this.o.servers.findIndex((x) => x.host === this.o.host && x.port === this.o.port));
+    const headStartMs = expectedSeq === 0 ? rank * Math.floor(this.o.leaseMs / 2) - (nowMs() - this.caughtUpAtMs) : 0;
+    if (headStartMs > 0) return this.scheduleElection(inc, headStartMs);
     if (!this.heldBack && this.restarted()) {
       this.heldBack = true;
       return this.scheduleElection(inc, Math.floor(this.o.leaseMs / 2));
@@ -255,6 +273,16 @@ export class ShardNode implements DurableGate, ClusterTopology {
     }
   }
 
+  /**
+   * Still replaying the log, or caught up but no primary known yet (a fresh
+   * cluster's first election): answer -LOADING, as Redis does while it loads.
+   */
+  loading(): boolean {
+    if (this.role === "primary") return false;
+    if (!this.caughtUp) return true;
+    return this.primary === null && nowMs() - this.caughtUpAtMs < 2 * this.o.leaseMs;
+  }
+
   /** This node joined a shard that already has history, moments ago. */
   private restarted(): boolean {
     return this.appliedSeq > 0 && nowMs() - this.startedAtMs < 3 * this.o.leaseMs;
@@ -265,6 +293,8 @@ export class ShardNode implements DurableGate, ClusterTopology {
   private becomePrimary(leaseId: number, epoch: number, sentAt: number, tipSeq: number): void {
     const inc = this.incarnation;
     this.role = "primary";
+    this.ackSender?.close();
+    this.ackSender = null;
     this.lease = { leaseId, epoch, deadlineMs: sentAt + this.o.leaseMs - this.driftMarginMs };
     const engine = this.engine;
     engine.takeEffects();
@@ -276,7 +306,9 @@ export class ShardNode implements DurableGate, ClusterTopology {
       shard: this.o.shard,
       leaseId,
       tipSeq,
-      giveUpMs: Math.max(2000, this.o.leaseMs * 2),
+      // Retrying an append is always safe (it is conditional), and a lost lease
+      // shows up as a definite refusal; only a log silent for this long ends it.
+      giveUpMs: Math.max(30_000, this.o.leaseMs * 10),
       nowMs,
       onCommitted: (seq) => this.committed(seq),
       onFailure: (f) => void this.stepDown(inc, f),
@@ -291,15 +323,26 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.o.log(`took the lease (epoch ${epoch}) at seq ${tipSeq}: this node is the primary`);
   }
 
+  /** The seq a WAIT issued now waits for: everything written so far. */
+  writeOffset(): number {
+    const t = this.tracker;
+    if (t === null) return this.appliedSeq;
+    return t.openHasEffects ? t.openSeq : t.sealedSeq;
+  }
+
   /** True while the lease certainly holds by this node's clock. */
   leaseValid(): boolean {
     return this.role === "primary" && this.lease !== null && nowMs() < this.lease.deadlineMs;
   }
 
+  /**
+   * One renewal; several may be out at once (one stuck on a dead log node must
+   * not starve the others). Each success extends the lease from its own send time.
+   */
   private async renew(inc: number): Promise<void> {
     const lease = this.lease;
-    if (this.renewInFlight || lease === null || this.role !== "primary" || inc !== this.incarnation) return;
-    this.renewInFlight = true;
+    if (this.renewsInFlight >= RENEWS_IN_FLIGHT_MAX || lease === null || this.role !== "primary" || inc !== this.incarnation) return;
+    this.renewsInFlight++;
     const sentAt = nowMs();
     let r;
     try {
@@ -307,9 +350,9 @@ export class ShardNode implements DurableGate, ClusterTopology {
     } catch {
       return;
     } finally {
-      this.renewInFlight = false;
+      this.renewsInFlight--;
     }
-    if (inc !== this.incarnation || this.role !== "primary") return;
+    if (inc !== this.incarnation || this.role !== "primary" || this.lease !== lease) return;
     this.lastLogContactMs = nowMs();
     if (r.kind === "ok") lease.deadlineMs = Math.max(lease.deadlineMs, sentAt + this.o.leaseMs - this.driftMarginMs);
     else void this.stepDown(inc, { kind: "deposed", detail: `the log refused to renew lease ${lease.leaseId}` });
@@ -375,6 +418,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
   admit(conn: Connection, argv: readonly string[]): Reply | null {
     const c = this.engine.table.lookup(argv[0] ?? "");
     if (c === undefined) return null;
+    if (this.loading() && !c.spec.flags.includes("loading")) return err("LOADING Mnemo is loading the dataset in memory");
     const keys = c.keyIndexes(argv);
     const touchesData = keys.length > 0 || c.has(F_WRITE) || KEYLESS_DATA_COMMANDS.has(c.spec.name);
     if (!touchesData) return null;
@@ -421,7 +465,11 @@ export class ShardNode implements DurableGate, ClusterTopology {
       if (seen.has(id)) return;
       seen.add(id);
       const isPrimary = id === primaryId;
-      out.push({ id, host, port, role: isPrimary ? "primary" : "replica", primaryId: isPrimary ? null : primaryId, linkUp: true, replOffset: Math.max(1, this.appliedSeq) });
+      // A primary knows its replicas' progress from their acks; others assume the best.
+      const ack = this.role === "primary" && !isPrimary ? this.acks.acks.get(id) : undefined;
+      const linkUp = ack === undefined || Date.now() - ack.atMs < ACK_STALE_MS;
+      const replOffset = ack?.seq ?? Math.max(1, this.appliedSeq);
+      out.push({ id, host, port, role: isPrimary ? "primary" : "replica", primaryId: isPrimary ? null : primaryId, linkUp, replOffset });
     };
     if (p !== null) add(p.host, p.port);
     for (const s of this.o.servers) add(s.host, s.port);

@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MNEMO_JS, ROOT } from "./support/server";
-import { respCall, RespError, type RespValue } from "../bin/resp-call";
+import * as net from "node:net";
+import { encodeRequest, parseReply, respCall, RespError, type RespValue } from "../bin/resp-call";
 
 const PORT = 21379;
 const LOG_PORT = 21001;
@@ -67,6 +68,47 @@ function status(dataDir: string): { processes: StatusProcess[] } {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A connection opened now and used later (a client of a primary that gets paused). */
+function openConn(port: number): Promise<{ send(argv: string[]): Promise<RespValue | "closed">; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: "127.0.0.1", port });
+    let buf = Buffer.alloc(0);
+    let waiting: ((v: RespValue | "closed") => void) | null = null;
+    sock.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const r = parseReply(buf);
+      if (r !== null && waiting !== null) {
+        buf = buf.subarray(r.end);
+        const w = waiting;
+        waiting = null;
+        w(r.value);
+      }
+    });
+    const closed = (): void => {
+      const w = waiting;
+      waiting = null;
+      w?.("closed");
+    };
+    sock.on("close", closed);
+    sock.on("error", closed);
+    sock.on("connect", () =>
+      resolve({
+        send: (argv) =>
+          new Promise((res) => {
+            waiting = res;
+            if (sock.destroyed) return closed();
+            sock.write(encodeRequest(argv));
+            setTimeout(() => {
+              if (waiting === res) closed();
+            }, 10_000);
+          }),
+        close: () => sock.destroy(),
+      }),
+    );
+    sock.on("error", reject);
+  });
+}
 
 async function call(port: number, argv: string[]): Promise<RespValue> {
   return respCall("127.0.0.1", port, argv, 3000);
@@ -137,6 +179,44 @@ t.test("mnemo up: failover and restarts lose no acknowledged write", async (t) =
   t.comment(`failover after kill -9 of the primary: ${after.tookMs} ms`);
   acked.set("after-kill", "1");
   await verify("after kill -9 of the primary");
+
+  // WAIT: the replica acknowledges what it applied; READONLY reads on it see the write.
+  const p2 = await primaryPort();
+  t.equal(await call(p2, ["SET", "waited", "yes"]), "OK");
+  acked.set("waited", "yes");
+  t.equal(await call(p2, ["WAIT", "1", "5000"]), 1, "WAIT 1 counts the replica once it applied the write");
+
+  // SIGSTOP the primary past its lease: a replica takes over, and the paused
+  // primary, once resumed, serves not one read or write to a client it had.
+  const paused = status(dataDir).processes.find((p) => p.kind === "server" && p.role === "primary") as StatusProcess;
+  const oldClient = await openConn(paused.port);
+  t.equal(await oldClient.send(["GET", "waited"]), "yes");
+  process.kill(paused.pid as number, "SIGSTOP");
+  let resumed = false;
+  const resume = (): void => {
+    if (!resumed) process.kill(paused.pid as number, "SIGCONT");
+    resumed = true;
+  };
+  t.teardown(resume);
+  const start = Date.now();
+  let newPort = 0;
+  while (Date.now() - start < FAILOVER_BOUND_MS && newPort === 0) {
+    for (const port of [PORT, PORT + 1]) {
+      if (port === paused.port) continue;
+      const r = await call(port, ["SET", "waited", "changed"]).catch(() => null);
+      if (r === "OK") newPort = port;
+    }
+    await sleep(20);
+  }
+  t.ok(newPort !== 0, "a replica took over while the primary was paused");
+  acked.set("waited", "changed");
+  resume();
+  const staleRead = await oldClient.send(["GET", "waited"]);
+  t.not(staleRead, "yes", "the resumed old primary does not serve its stale value");
+  t.ok(staleRead === "closed" || staleRead instanceof RespError || staleRead === "changed", `the resumed old primary refuses or redirects (${String(staleRead instanceof RespError ? staleRead.message : staleRead)})`);
+  const lateWrite = await oldClient.send(["SET", "late", "1"]);
+  t.ok(lateWrite !== "OK", "the resumed old primary acknowledges no write");
+  oldClient.close();
 
   const leader = status(dataDir).processes.find((p) => p.kind === "log" && p.role === "leader");
   t.ok(leader !== undefined, "a log leader");
