@@ -22,6 +22,7 @@
 #   BENCH_PIN        1 = pin redis-benchmark to the last CPU and the servers to the
 #                    other CPUs (taskset), 0 = no pinning   [1 if nproc >= 2]
 #   BENCH_KEEP=1     keep the temp dir with logs and raw outputs
+#   BENCH_DURABLE    1 = also run bench/durable.sh (mnemo up vs redis-server) [1]
 set -u -o pipefail
 
 BENCH_TESTS=${BENCH_TESTS:-set,get,incr,lpush,mset}
@@ -301,3 +302,10 @@ for test in "${TESTS[@]}"; do
 done
 
 node "$LIB" report "$RESULTS" "$MEM" "$INFO" "$ELEM"
+
+# The durable cluster (mnemo up) against redis-server with and without fsync.
+if [[ "${BENCH_DURABLE:-1}" == 1 ]]; then
+  echo
+  echo "== durable cluster (bench/durable.sh)"
+  bash "$HERE/durable.sh"
+fi

@@ -7,6 +7,7 @@ import { Engine } from "../engine/engine";
 import { runDurableServer } from "./server-durable";
 import { runUp } from "./up";
 import { runStatus } from "./status";
+import { CHECK_USAGE, checkMain } from "./check";
 
 const USAGE = `usage:
   mnemo log --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003 --data-dir D --secret-file F
@@ -85,8 +86,29 @@ async function runStandalone(args: string[]): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
+/**
+ * A child of `mnemo up` exits when its supervisor is gone (even by SIGKILL),
+ * so no orphaned log node or server keeps its port and data dir.
+ */
+function watchSupervisor(): void {
+  const pid = Number(process.env.MNEMO_SUPERVISOR_PID ?? "0");
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  const timer = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      process.stderr.write(`mnemo: supervisor ${pid} is gone; exiting\n`);
+      process.exit(1);
+    }
+  }, SUPERVISOR_CHECK_MS);
+  timer.unref();
+}
+
+const SUPERVISOR_CHECK_MS = 1000;
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd !== "up") watchSupervisor();
   switch (cmd) {
     case "server":
       if (rest.includes("--standalone")) await runStandalone(rest);
@@ -100,11 +122,13 @@ async function main(argv: string[]): Promise<number> {
       return runUp(rest);
     case "status":
       return runStatus(rest);
+    case "check":
+      return checkMain(rest);
     case "help":
     case "--help":
     case "-h":
     case undefined:
-      process.stdout.write(USAGE);
+      process.stdout.write(`${USAGE}${CHECK_USAGE.replace(/^usage:\n/, "")}`);
       return cmd === undefined ? 2 : 0;
     default:
       process.stderr.write(`mnemo: unknown command '${cmd}'\n${USAGE}`);

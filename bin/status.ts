@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LogClient } from "../log/client";
 import { parseOptions, pidAlive, readState, secretPath, type ProcessState } from "./layout";
-import { parseInfo, respCall } from "./resp-call";
+import { parseInfo, respCall } from "../resp/call";
 
 const ASK_TIMEOUT_MS = 1000;
 

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ensureSecret, intOption, layout, parseOptions, pidAlive, readState, writeState, type ClusterState, type ProcessSpec, type ProcessState, type UpOptions } from "./layout";
-import { respCall, RespError } from "./resp-call";
+import { respCall, RespError } from "../resp/call";
 
 const UP_OPTIONS = ["data-dir", "port", "replicas", "shards", "log-port", "az-delay-ms", "lease-ms", "bind"];
 const PRIMARY_WAIT_MS = 60_000;
@@ -63,7 +63,7 @@ export async function runUp(args: readonly string[]): Promise<number> {
 
   const launch = (c: Child): void => {
     const out = fs.openSync(path.join(o.dataDir, "logs", `${c.spec.name}.log`), "a");
-    const proc = spawn(process.execPath, [mnemoJs, ...c.spec.args], { stdio: ["ignore", out, out] });
+    const proc = spawn(process.execPath, [mnemoJs, ...c.spec.args], { stdio: ["ignore", out, out], env: { ...process.env, MNEMO_SUPERVISOR_PID: String(process.pid) } });
     fs.closeSync(out);
     c.proc = proc;
     c.state.pid = proc.pid ?? null;

@@ -4,7 +4,7 @@
 // primary uses the acks for WAIT, INFO replication (offset, lag) and CLUSTER
 // NODES link state. Acks are advisory: durability never depends on them.
 import * as net from "node:net";
-import { encodeRequest } from "../bin/resp-call";
+import { encodeRequest } from "../resp/call";
 
 const ACK_INTERVAL_MS = 5;
 const HEARTBEAT_MS = 1000;

@@ -98,6 +98,11 @@ export class Appender {
     return this.nextSeq - 1;
   }
 
+  /** Some batch not known to be committed was sent: it may be in the log. */
+  get unsettledSends(): boolean {
+    return this.batches.some((b) => b.state !== "done" && b.firstSentAtMs !== 0);
+  }
+
   /** Stops sending; answers still in flight are ignored. */
   stop(): void {
     this.failed = true;

@@ -241,7 +241,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     // On a fresh shard the first listed server wins the first lease (so the
     // primary is where the docs say): the others give it a head start.
     const rank = Math.max(0, this.o.servers.findIndex((x) => x.host === this.o.host && x.port === this.o.port));
-    const headStartMs = expectedSeq === 0 ? rank * Math.floor(this.o.leaseMs / 2) - (nowMs() - this.caughtUpAtMs) : 0;
+    const headStartMs = expectedSeq === 0 ? rank * 3 * this.o.leaseMs - (nowMs() - this.caughtUpAtMs) : 0;
     if (headStartMs > 0) return this.scheduleElection(inc, headStartMs);
     if (!this.heldBack && this.restarted()) {
       this.heldBack = true;
@@ -390,14 +390,18 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.o.log(`stepping down: ${f.detail}`);
     this.role = "replica";
     this.stopTimers();
+    // A batch that was sent may have landed even when a later answer says the
+    // lease is gone (an earlier attempt's answer was lost): only batches never
+    // sent are certainly not applied.
+    const maybeApplied = this.appender?.unsettledSends ?? false;
     this.appender?.stop();
     this.appender = null;
     this.tracker = null;
     this.lease = null;
     const message =
-      f.kind === "deposed"
+      f.kind === "deposed" && !maybeApplied
         ? "TRYAGAIN this node lost the primary lease; the command was not applied"
-        : "ERR the log did not confirm this write; its outcome is unknown";
+        : `ERR this node lost the primary lease; the log may or may not have applied this command (${f.kind === "deposed" ? "deposed" : "no answer"})`;
     for (const c of this.holdingConns) c.failHeld(message);
     this.holdingConns.clear();
     this.incarnation++;

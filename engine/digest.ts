@@ -11,56 +11,65 @@
 // PELs with delivery times and counts, consumers), which Redis's digest
 // leaves out; a consumer's seen-time is access metadata (like LRU) and is not
 // part of it.
-import { createHash } from "node:crypto";
 import { assertNever } from "./assert";
 import type { Db } from "./db";
+import { SHA1_BYTES, Sha1 } from "./sha1";
 import { formatId, MAX_ID, MIN_ID, type StreamObject } from "./types/stream";
 import type { Value } from "./value";
 
-const DIGEST_BYTES = 20;
 const EXPIRE_MARKER = "!!expire!!";
 
 /** Redis's OBJ_* type codes, hashed big-endian as the first thing of every value. */
 const TYPE_CODES = { string: 0, list: 1, set: 2, zset: 3, hash: 4, stream: 6 } as const;
-const TYPE_BYTES = new Map<number, Buffer>();
-for (const code of Object.values(TYPE_CODES)) TYPE_BYTES.set(code, uint32be(code));
+const TYPE_BYTES: Record<keyof typeof TYPE_CODES, Uint8Array> = {
+  string: uint32be(TYPE_CODES.string),
+  list: uint32be(TYPE_CODES.list),
+  set: uint32be(TYPE_CODES.set),
+  zset: uint32be(TYPE_CODES.zset),
+  hash: uint32be(TYPE_CODES.hash),
+  stream: uint32be(TYPE_CODES.stream),
+};
 
-function uint32be(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0, 0);
+function uint32be(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0);
   return b;
 }
 
-function sha1(data: string | Buffer): Buffer {
-  const h = createHash("sha1");
-  if (typeof data === "string") h.update(data, "latin1");
-  else h.update(data);
-  return h.digest();
+// A digest hashes millions of tiny inputs: one shared hasher and reused
+// scratch digests keep it allocation-free. Nothing here is re-entered.
+const sha = new Sha1();
+/** One key's digest inside datasetDigest. */
+const keyScratch = new Uint8Array(SHA1_BYTES);
+/** One field/value or member/score pair's digest inside pairDigest. */
+const pairScratch = new Uint8Array(SHA1_BYTES);
+
+function hashOf(data: string | Uint8Array): Sha1 {
+  return typeof data === "string" ? sha.hashLatin1(data) : sha.hashBytes(data);
 }
 
 /** digest ^= SHA1(data): order-independent accumulation. */
-function xorDigest(digest: Buffer, data: string | Buffer): void {
-  const h = sha1(data);
-  for (let j = 0; j < DIGEST_BYTES; j++) digest[j] = (digest[j] ?? 0) ^ (h[j] ?? 0);
+function xorDigest(digest: Uint8Array, data: string | Uint8Array): void {
+  hashOf(data).xorInto(digest);
 }
 
 /** digest = SHA1(digest ^ SHA1(data)): order-dependent accumulation. */
-function mixDigest(digest: Buffer, data: string | Buffer): void {
-  xorDigest(digest, data);
-  sha1(digest).copy(digest);
+function mixDigest(digest: Uint8Array, data: string | Uint8Array): void {
+  hashOf(data).xorInto(digest);
+  sha.hashBytes(digest, 0, SHA1_BYTES).writeTo(digest);
 }
 
-function pairDigest(digest: Buffer, a: string, b: string): void {
-  const ele = Buffer.alloc(DIGEST_BYTES);
+function pairDigest(digest: Uint8Array, a: string, b: string): void {
+  const ele = pairScratch.fill(0);
   mixDigest(ele, a);
   mixDigest(ele, b);
   xorDigest(digest, ele);
 }
 
 /** Redis's xorObjectDigest: the type, the value, and a marker when the key has a TTL. */
-function mixValue(digest: Buffer, v: Value, hasExpire: boolean): void {
+function mixValue(digest: Uint8Array, v: Value, hasExpire: boolean): void {
   const kind = typeof v === "string" ? "string" : v.kind;
-  mixDigest(digest, TYPE_BYTES.get(TYPE_CODES[kind]) ?? uint32be(0));
+  mixDigest(digest, TYPE_BYTES[kind]);
   if (typeof v === "string") {
     mixDigest(digest, v);
   } else {
@@ -88,7 +97,7 @@ function mixValue(digest: Buffer, v: Value, hasExpire: boolean): void {
 }
 
 /** Redis's stream digest: each live entry's "ms.seq", then its fields and values. */
-function mixStreamEntries(digest: Buffer, s: StreamObject): void {
+function mixStreamEntries(digest: Uint8Array, s: StreamObject): void {
   s.scan(MIN_ID, MAX_ID, false, (e) => {
     mixDigest(digest, `${e.id.ms}.${e.id.seq}`);
     for (let i = 0; i < e.values.length; i++) {
@@ -100,7 +109,7 @@ function mixStreamEntries(digest: Buffer, s: StreamObject): void {
 }
 
 /** What replicas must also agree on: stream counters and consumer groups, in name order. */
-function mixStreamMeta(digest: Buffer, s: StreamObject): void {
+function mixStreamMeta(digest: Uint8Array, s: StreamObject): void {
   for (const x of [formatId(s.lastId), formatId(s.firstId), formatId(s.maxDeletedId), String(s.entriesAdded), String(s.length)]) mixDigest(digest, x);
   for (const g of s.groupList()) {
     mixDigest(digest, g.name);
@@ -120,7 +129,7 @@ function mixStreamMeta(digest: Buffer, s: StreamObject): void {
 
 /** DEBUG DIGEST-VALUE: 40 hex chars. */
 export function digestValue(v: Value, expireAtMs?: number): string {
-  const d = Buffer.alloc(DIGEST_BYTES);
+  const d = Buffer.alloc(SHA1_BYTES);
   mixValue(d, v, expireAtMs !== undefined);
   return d.toString("hex");
 }
@@ -131,12 +140,12 @@ export function digestValue(v: Value, expireAtMs?: number): string {
  * absolute expire time.
  */
 export function datasetDigest(dbs: readonly Db[]): string {
-  const final = Buffer.alloc(DIGEST_BYTES);
+  const final = Buffer.alloc(SHA1_BYTES);
   for (const db of dbs) {
     if (db.data.size === 0) continue;
     mixDigest(final, uint32be(db.id));
     for (const [key, v] of db.data) {
-      const d = Buffer.alloc(DIGEST_BYTES);
+      const d = keyScratch.fill(0);
       mixDigest(d, key);
       const at = db.expires.get(key);
       mixValue(d, v, at !== undefined);

@@ -7,14 +7,17 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT } from "./support/server";
 
-const TOP_DIRS = ["resp", "engine", "log", "cluster", "snapshot", "bin", "test"] as const;
+const TOP_DIRS = ["resp", "engine", "log", "cluster", "snapshot", "check", "bin", "test"] as const;
 type TopDir = (typeof TOP_DIRS)[number];
 
 /** For each layer, the layers it must not import. */
 const FORBIDDEN: Partial<Record<TopDir, readonly TopDir[]>> = {
-  resp: ["engine", "log", "cluster", "snapshot", "bin", "test"],
-  engine: ["log", "cluster", "snapshot", "bin"],
-  log: ["engine", "cluster", "snapshot", "bin"],
+  resp: ["engine", "log", "cluster", "snapshot", "check", "bin", "test"],
+  engine: ["log", "cluster", "snapshot", "check", "bin"],
+  log: ["engine", "cluster", "snapshot", "check", "bin"],
+  cluster: ["check", "bin"],
+  // The checker judges servers from the outside: it speaks RESP and the log API only.
+  check: ["engine", "cluster", "snapshot", "bin"],
 };
 
 /** Every module specifier in a TypeScript source: import/export ... from, import(), require(). */

@@ -2,27 +2,43 @@
 // drive it. A Ready is written to the simulated disk; when the write (and the
 // fsync, if mustSync) completes, storage is updated, messages go out, the
 // committed entries are applied, and advance() is called. A crash throws away
-// everything but the disk.
+// everything but the disk. The replicated application is pluggable: the
+// hash-chain SimApp for the Raft simulation, the log's own state machine for
+// the log-API simulation (./log-app.ts).
 import { assert } from "../raft/assert";
 import type { Config } from "../raft/config";
 import { RawNode, type Ready } from "../raft/rawnode";
 import type { MemoryStorage } from "../raft/storage";
 import type { Entry, Message, NodeId } from "../raft/types";
-import { SimApp } from "./app";
+import type { SimApp } from "./app";
 import type { Checker } from "./checker";
 import { SimDisk, type CrashReport } from "./disk";
 import type { Prng } from "./prng";
 import { checkpointOf, encodeRecord, recoverStorage } from "./records";
 
+/** The replicated application a node applies committed entries to. */
+export interface ReplicatedApp {
+  /** The index of the last entry applied. */
+  readonly index: number;
+  apply(e: Entry): void;
+  /** The state as one number, cheap to compare across nodes. */
+  hash(): number;
+  /** The state as bytes, for Raft snapshots. */
+  encode(): Buffer;
+}
+
+/** Rebuilds an application from snapshot bytes (empty bytes: a fresh one). */
+export type AppDecoder<A extends ReplicatedApp> = (data: Uint8Array) => A;
+
 /** What a node needs from the world around it. */
-export interface NodeHost {
+export interface NodeHost<A extends ReplicatedApp = SimApp> {
   readonly checker: Checker;
   /** Calls back `done` after the disk write (and fsync, if asked) completes. */
-  scheduleIo(node: SimNode, sync: boolean, done: () => void): void;
+  scheduleIo(node: SimNode<A>, sync: boolean, done: () => void): void;
   send(m: Message): void;
-  applied(node: SimNode, e: Entry): void;
+  applied(node: SimNode<A>, e: Entry): void;
   /** A vote was granted and sent (a fault point). */
-  votedFor(node: SimNode): void;
+  votedFor(node: SimNode<A>): void;
 }
 
 /** Readys handled in one turn without touching the disk (each applies at least one entry). */
@@ -35,10 +51,10 @@ export interface NodeStats {
   restarts: number;
 }
 
-interface Running {
+interface Running<A extends ReplicatedApp> {
   readonly rn: RawNode;
   readonly storage: MemoryStorage;
-  app: SimApp;
+  app: A;
   busy: boolean;
 }
 
@@ -48,9 +64,9 @@ export interface NodeSettings {
   readonly compactKeep: number;
 }
 
-export class SimNode {
+export class SimNode<A extends ReplicatedApp = SimApp> {
   readonly disk = new SimDisk();
-  run: Running | null = null;
+  run: Running<A> | null = null;
   /** Bumped on every crash, so completions of a dead incarnation are ignored. */
   incarnation = 0;
   pausedUntilUs = 0;
@@ -66,7 +82,8 @@ export class SimNode {
     readonly tickUs: number,
     private readonly rng: Prng,
     private readonly settings: NodeSettings,
-    private readonly host: NodeHost,
+    private readonly host: NodeHost<A>,
+    private readonly decodeApp: AppDecoder<A>,
   ) {}
 
   /** Boots from whatever the disk holds. */
@@ -74,7 +91,7 @@ export class SimNode {
     assert(this.run === null, `${this.id} is already running`);
     const storage = recoverStorage(this.disk.recover());
     const snap = storage.snapshot();
-    const app = SimApp.decode(snap.data);
+    const app = this.decodeApp(snap.data);
     assert(app.index === snap.index, `${this.id}: snapshot at ${snap.index} holds state at ${app.index}`);
     if (snap.index > 0) this.host.checker.onSnapshotInstalled(this.id, snap.index, app.hash());
     const rng = this.rng;
@@ -118,7 +135,7 @@ export class SimNode {
     }
   }
 
-  private complete(run: Running, rd: Ready): void {
+  private complete(run: Running<A>, rd: Ready): void {
     const s = run.storage;
     if (rd.snapshot !== null) s.applySnapshot(rd.snapshot);
     s.append(rd.entries);
@@ -129,7 +146,7 @@ export class SimNode {
     }
     if (rd.messages.some((m) => m.kind === "vote-resp" && !m.reject)) this.host.votedFor(this);
     if (rd.snapshot !== null) {
-      run.app = SimApp.decode(rd.snapshot.data);
+      run.app = this.decodeApp(rd.snapshot.data);
       assert(run.app.index === rd.snapshot.index, `${this.id}: snapshot state does not match its index`);
       this.host.checker.onSnapshotInstalled(this.id, rd.snapshot.index, run.app.hash());
       this.stats.snapshotsInstalled++;
@@ -144,7 +161,7 @@ export class SimNode {
   }
 
   /** Snapshots the applied state and drops the log below it; the disk file is rewritten atomically. */
-  private maybeCompact(run: Running): void {
+  private maybeCompact(run: Running<A>): void {
     const every = this.settings.compactEvery;
     const s = run.storage;
     if (every === null || run.app.index - s.snapshot().index < every) return;

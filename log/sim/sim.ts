@@ -3,18 +3,22 @@
 // clients proposing throughout. Faults are drawn from the seed; after the
 // fault phase everything heals and a new proposal must commit, and every node
 // catch up, within a bound. Checkers run after every event. Same seed, same
-// run: nothing here reads a real clock or Math.random.
+// run: nothing here reads a real clock or Math.random. What the clients do and
+// what the nodes apply are pluggable (./workload.ts, ReplicatedApp in
+// ./node.ts); runSim is the Raft simulation (./proposals.ts on SimApp).
 import { AssertionError, assert, assertNever } from "../raft/assert";
 import { decodeMessage, encodeMessage } from "../raft/codec";
 import type { Raft } from "../raft/raft";
 import type { Entry, Message, NodeId } from "../raft/types";
-import { fnv64 } from "./app";
+import { fnv64, SimApp } from "./app";
 import { Checker, SafetyViolation } from "./checker";
 import { Agenda } from "./events";
 import { CALM_NETWORK, SimNetwork, type Delivery } from "./network";
-import { SimNode, type NodeHost } from "./node";
+import { type AppDecoder, type NodeHost, type ReplicatedApp, SimNode } from "./node";
 import { describePlan, drawPlan, type FaultPlan } from "./plan";
 import { Prng } from "./prng";
+import { ProposalWorkload } from "./proposals";
+import type { Workload, WorkloadHost } from "./workload";
 
 export interface SimOptions {
   /** Group size (default 3). */
@@ -64,53 +68,32 @@ export interface SimResult {
   readonly digest: string;
 }
 
-type SimEvent =
-  | { readonly kind: "tick"; readonly node: SimNode }
+type SimEvent<A extends ReplicatedApp> =
+  | { readonly kind: "tick"; readonly node: SimNode<A> }
   | { readonly kind: "deliver"; readonly d: Delivery }
-  | { readonly kind: "io"; readonly node: SimNode; readonly done: () => void }
-  | { readonly kind: "client"; readonly client: Client }
-  | { readonly kind: "crash"; readonly node?: SimNode }
-  | { readonly kind: "restart"; readonly node: SimNode }
+  | { readonly kind: "io"; readonly node: SimNode<A>; readonly done: () => void }
+  | { readonly kind: "work"; readonly run: () => void }
+  | { readonly kind: "crash"; readonly node?: SimNode<A> }
+  | { readonly kind: "restart"; readonly node: SimNode<A> }
   | { readonly kind: "pause" }
   | { readonly kind: "partition" }
   | { readonly kind: "partition-end" }
   | { readonly kind: "heal" };
 
-interface Waiting {
-  readonly value: string;
-  readonly node: SimNode;
-  readonly index: number;
-  readonly term: number;
-  readonly sinceUs: number;
-}
-
-interface Client {
-  readonly id: number;
-  seq: number;
-  hint: number | null;
-  waiting: Waiting | null;
-  /** The probe client proposes once after healing; its commit is the liveness criterion. */
-  readonly probe: boolean;
-}
-
 /** Limits that keep any run bounded. */
 const EVENTS_MAX = 1_000_000;
 const EVENTS_RUN_MAX = 20_000_000;
 const LINK_INFLIGHT_MAX = 10_000;
-const CLIENT_TIMEOUT_US = 2_000_000;
 
-class Sim implements NodeHost {
+class Sim<A extends ReplicatedApp> implements NodeHost<A>, WorkloadHost<A> {
   readonly checker = new Checker();
-  private readonly agenda = new Agenda<SimEvent>(EVENTS_MAX);
-  private readonly nodes: SimNode[] = [];
+  private readonly agenda = new Agenda<SimEvent<A>>(EVENTS_MAX);
+  readonly nodes: SimNode<A>[] = [];
   private readonly net: SimNetwork;
   private readonly faultRng: Prng;
   private readonly clientRng: Prng;
   private readonly ioRng: Prng;
-  private readonly clients: Client[] = [];
-  private readonly waiting = new Map<string, Client>();
   private healedAtUs: number | null = null;
-  private probeTarget: number | null = null;
   private done = false;
   private digest = "";
   private digestParts: string[] = [];
@@ -123,10 +106,12 @@ class Sim implements NodeHost {
   };
 
   constructor(
-    private readonly plan: FaultPlan,
+    readonly plan: FaultPlan,
     rng: Prng,
     private readonly livenessBoundUs: number,
     private readonly trace: ((line: string) => void) | undefined,
+    private readonly workload: Workload<A>,
+    decodeApp: AppDecoder<A>,
   ) {
     this.net = new SimNetwork(rng.fork(), plan.network, LINK_INFLIGHT_MAX);
     this.faultRng = rng.fork();
@@ -137,9 +122,8 @@ class Sim implements NodeHost {
     for (let i = 0; i < ids.length; i++) {
       const drift = (rng.float() * 2 - 1) * plan.driftMax;
       const tickUs = Math.max(1, Math.round(plan.tickUs * (1 + drift)));
-      this.nodes.push(new SimNode(ids[i] as NodeId, i, tickUs, rng.fork(), settings, this));
+      this.nodes.push(new SimNode<A>(ids[i] as NodeId, i, tickUs, rng.fork(), settings, this, decodeApp));
     }
-    for (let i = 0; i < plan.clients; i++) this.clients.push({ id: i, seq: 0, hint: null, waiting: null, probe: false });
   }
 
   run(): void {
@@ -147,7 +131,7 @@ class Sim implements NodeHost {
       n.start();
       this.agenda.schedule(this.faultRng.int(n.tickUs), { kind: "tick", node: n });
     }
-    for (const c of this.clients) this.agenda.schedule(this.faultRng.int(1000), { kind: "client", client: c });
+    this.workload.start(this, this.faultRng, this.clientRng);
     const p = this.plan;
     if (p.crashes !== null) this.scheduleRecurring(p.crashes.everyMs, { kind: "crash" });
     if (p.partitions !== null) this.scheduleRecurring(p.partitions.everyMs, { kind: "partition" });
@@ -183,9 +167,19 @@ class Sim implements NodeHost {
     return fnv64([this.digest, JSON.stringify(this.result())]);
   }
 
+  // ---- WorkloadHost ----------------------------------------------------------
+
+  nowUs(): number {
+    return this.agenda.nowUs;
+  }
+
+  at(atUs: number, fn: () => void): void {
+    this.agenda.schedule(atUs, { kind: "work", run: fn });
+  }
+
   // ---- NodeHost --------------------------------------------------------------
 
-  scheduleIo(node: SimNode, sync: boolean, done: () => void): void {
+  scheduleIo(node: SimNode<A>, sync: boolean, done: () => void): void {
     const p = this.plan;
     const us = sync ? p.fsyncUsMin + this.ioRng.int(p.fsyncUsMax - p.fsyncUsMin + 1) : 5 + this.ioRng.int(20);
     this.agenda.schedule(this.agenda.nowUs + us, { kind: "io", node, done });
@@ -198,27 +192,13 @@ class Sim implements NodeHost {
     for (const d of this.net.send(this.agenda.nowUs, from, to, encodeMessage(m))) this.agenda.schedule(d.atUs, { kind: "deliver", d });
   }
 
-  applied(node: SimNode, e: Entry): void {
-    const key = `${node.index}:${e.index}`;
-    const c = this.waiting.get(key);
-    if (c === undefined) return;
-    this.waiting.delete(key);
-    const w = c.waiting;
-    assert(w !== null && w.node === node && w.index === e.index, "client bookkeeping is off");
-    c.waiting = null;
-    if (e.term === w.term && e.kind === "normal" && Buffer.from(e.data).toString("latin1").startsWith(w.value)) {
-      this.checker.onAck(w.value, e);
-      this.stats.acked++;
-      if (c.probe) this.probeTarget = Math.max(e.index, this.checker.ackedIndexMax);
-    } else {
-      // Another entry took its index: ours can never commit (it was appended once, there).
-      this.stats.failedProposals++;
-    }
+  applied(node: SimNode<A>, e: Entry): void {
+    this.workload.applied(node, e);
   }
 
   // ---- events ----------------------------------------------------------------
 
-  private handle(ev: SimEvent): void {
+  private handle(ev: SimEvent<A>): void {
     switch (ev.kind) {
       case "tick":
         return this.onTick(ev.node);
@@ -228,8 +208,8 @@ class Sim implements NodeHost {
         if (this.deferIfPaused(ev.node, ev)) return;
         ev.done();
         return;
-      case "client":
-        return this.onClient(ev.client);
+      case "work":
+        return ev.run();
       case "crash":
         return ev.node === undefined ? this.onCrash() : this.crashNode(ev.node, this.plan.buggify?.downMsMax ?? 100);
       case "restart":
@@ -250,13 +230,13 @@ class Sim implements NodeHost {
     }
   }
 
-  private deferIfPaused(node: SimNode, ev: SimEvent): boolean {
+  private deferIfPaused(node: SimNode<A>, ev: SimEvent<A>): boolean {
     if (node.pausedUntilUs <= this.agenda.nowUs) return false;
     this.agenda.schedule(node.pausedUntilUs, ev);
     return true;
   }
 
-  private onTick(node: SimNode): void {
+  private onTick(node: SimNode<A>): void {
     const now = this.agenda.nowUs;
     if (node.pausedUntilUs > now) {
       // A stopped process does not tick; it resumes on its own schedule afterwards.
@@ -282,54 +262,6 @@ class Sim implements NodeHost {
     node.pump();
   }
 
-  private onClient(c: Client): void {
-    const now = this.agenda.nowUs;
-    const next = (): void => this.agenda.schedule(now + 1000 * (1 + this.clientRng.int(this.plan.proposeEveryMs)), { kind: "client", client: c });
-    // Once the probe committed, clients stop proposing so that every node can catch up.
-    if (this.probeTarget !== null) return;
-    if (c.waiting !== null) {
-      if (now - c.waiting.sinceUs > CLIENT_TIMEOUT_US) this.giveUp(c);
-      next();
-      return;
-    }
-    const target = c.hint ?? this.clientRng.int(this.nodes.length);
-    const node = this.nodes[target] as SimNode;
-    if (node.run === null || node.pausedUntilUs > now) {
-      c.hint = null;
-      next();
-      return;
-    }
-    const value = `${c.probe ? "probe" : `c${c.id}`}-${c.seq++};`;
-    const pad = this.clientRng.int(this.plan.payloadBytesMax + 1);
-    const data = Buffer.from(value + "x".repeat(pad), "latin1");
-    const r = node.run.rn.propose(data);
-    switch (r.kind) {
-      case "ok":
-        this.stats.proposals++;
-        c.waiting = { value, node, index: r.index, term: r.term, sinceUs: now };
-        this.waiting.set(`${node.index}:${r.index}`, c);
-        break;
-      case "not-leader":
-        c.hint = r.leader === null ? null : this.nodeById(r.leader).index;
-        break;
-      case "dropped":
-        break;
-      default:
-        assertNever(r, "propose result");
-    }
-    node.pump();
-    next();
-  }
-
-  private giveUp(c: Client): void {
-    const w = c.waiting;
-    if (w === null) return;
-    this.waiting.delete(`${w.node.index}:${w.index}`);
-    c.waiting = null;
-    c.hint = null;
-    this.stats.unknownOutcomes++;
-  }
-
   private onCrash(): void {
     const p = this.plan.crashes;
     if (this.healedAtUs !== null || p === null) return;
@@ -342,9 +274,9 @@ class Sim implements NodeHost {
     this.crashNode(node, p.lastsMsMax);
   }
 
-  private crashNode(node: SimNode, downMsMax: number): void {
+  private crashNode(node: SimNode<A>, downMsMax: number): void {
     if (this.healedAtUs !== null || node.run === null) return;
-    for (const c of this.clients) if (c.waiting?.node === node) this.giveUp(c);
+    this.workload.crashed(node);
     const report = node.crash(this.faultRng);
     this.stats.crashes++;
     this.stats.lostFrames += report.lostFrames;
@@ -359,7 +291,7 @@ class Sim implements NodeHost {
    * milliseconds or (when `isolate`) cut it off at once for a while, so that
    * what it just wrote stays on it alone.
    */
-  private buggify(node: SimNode, p: number, isolate = false): void {
+  private buggify(node: SimNode<A>, p: number, isolate = false): void {
     if (this.healedAtUs !== null || !this.faultRng.chance(p)) return;
     this.stats.buggified++;
     const atUs = this.agenda.nowUs + this.faultRng.int(2000);
@@ -378,11 +310,11 @@ class Sim implements NodeHost {
     this.agenda.schedule(this.agenda.nowUs + lastsUs, { kind: "partition-end" });
   }
 
-  votedFor(node: SimNode): void {
+  votedFor(node: SimNode<A>): void {
     this.buggify(node, this.plan.buggify?.afterVoteP ?? 0);
   }
 
-  private restart(node: SimNode): void {
+  private restart(node: SimNode<A>): void {
     node.start();
     this.note(`restart ${node.id}`);
     node.pump();
@@ -432,12 +364,10 @@ class Sim implements NodeHost {
       if (n.run === null) this.restart(n);
     }
     this.note("heal: network calm, every node up");
-    const probe: Client = { id: this.clients.length, seq: 0, hint: null, waiting: null, probe: true };
-    this.clients.push(probe);
-    this.agenda.schedule(now, { kind: "client", client: probe });
+    this.workload.healed();
   }
 
-  private scheduleRecurring(everyMs: number, ev: SimEvent): void {
+  private scheduleRecurring(everyMs: number, ev: SimEvent<A>): void {
     const us = 1000 * (everyMs / 2 + this.faultRng.int(everyMs + 1));
     this.agenda.schedule(this.agenda.nowUs + us, ev);
   }
@@ -465,9 +395,10 @@ class Sim implements NodeHost {
       }
     }
     this.checker.afterStep(rafts);
-    if (this.healedAtUs === null || this.probeTarget === null && this.agenda.nowUs - this.healedAtUs <= this.livenessBoundUs) return;
-    const target = Math.max(this.probeTarget ?? 0, this.checker.ackedIndexMax);
-    if (this.probeTarget !== null && this.nodes.every((n) => (n.run?.app.index ?? 0) >= target)) {
+    const probe = this.workload.probeIndex();
+    if (this.healedAtUs === null || probe === null && this.agenda.nowUs - this.healedAtUs <= this.livenessBoundUs) return;
+    const target = Math.max(probe ?? 0, this.checker.ackedIndexMax);
+    if (probe !== null && this.nodes.every((n) => (n.run?.app.index ?? 0) >= target)) {
       this.finalCheck();
       this.done = true;
       return;
@@ -475,7 +406,7 @@ class Sim implements NodeHost {
     if (this.agenda.nowUs - this.healedAtUs > this.livenessBoundUs) {
       const where = this.nodes.map((n) => `${n.id}:${n.run?.rn.raft.role.kind}/applied ${n.run?.app.index}`).join(" ");
       throw new LivenessFailure(
-        this.probeTarget === null
+        probe === null
           ? `liveness: no proposal committed within ${this.livenessBoundUs / 1000} ms of healing (${where})`
           : `liveness: nodes did not all apply ${target} within ${this.livenessBoundUs / 1000} ms of healing (${where})`,
       );
@@ -493,7 +424,7 @@ class Sim implements NodeHost {
     }
   }
 
-  private note(line: string): void {
+  note(line: string): void {
     const text = `${(this.agenda.nowUs / 1000).toFixed(3)}ms ${line}`;
     this.digestParts.push(text);
     if (this.digestParts.length >= 64) this.flushDigest();
@@ -506,7 +437,7 @@ class Sim implements NodeHost {
     this.digestParts = [];
   }
 
-  private nodeById(id: NodeId): SimNode {
+  private nodeById(id: NodeId): SimNode<A> {
     const n = this.nodes.find((x) => x.id === id);
     assert(n !== undefined, `no node ${id}`);
     return n;
@@ -521,9 +452,20 @@ export function replayCommand(seed: number): string {
 
 /** Runs one simulation; never throws for a failure of the system under test, returns it. */
 export function runSim(seed: number, opts: SimOptions = {}): SimResult {
+  return runSimWith(seed, opts, new ProposalWorkload(), SimApp.decode, replayCommand);
+}
+
+/** One simulation run with the given clients and application. */
+export function runSimWith<A extends ReplicatedApp>(
+  seed: number,
+  opts: SimOptions,
+  workload: Workload<A>,
+  decodeApp: AppDecoder<A>,
+  replay: (seed: number) => string,
+): SimResult {
   const rng = new Prng(seed);
   const plan: FaultPlan = { ...drawPlan(rng.fork(), opts.nodes ?? 3), ...opts.plan };
-  const sim = new Sim(plan, rng.fork(), (opts.livenessBoundMs ?? 20_000) * 1000, opts.trace);
+  const sim = new Sim<A>(plan, rng.fork(), (opts.livenessBoundMs ?? 20_000) * 1000, opts.trace, workload, decodeApp);
   let failure: string | null = null;
   try {
     sim.run();
@@ -538,7 +480,7 @@ export function runSim(seed: number, opts: SimOptions = {}): SimResult {
     seed,
     ok: failure === null,
     failure,
-    replay: replayCommand(seed),
+    replay: replay(seed),
     plan: describePlan(plan),
     stats: sim.result(),
     digest: sim.runDigest(),
