@@ -420,6 +420,8 @@ export class ShardNode implements DurableGate, ClusterTopology {
   // ------------------------------------------------------------ DurableGate
 
   admit(conn: Connection, argv: readonly string[]): Reply | null {
+    // The hot path: a primary within its lease runs everything.
+    if (this.role === "primary" && this.halted === null && this.leaseValid()) return null;
     const c = this.engine.table.lookup(argv[0] ?? "");
     if (c === undefined) return null;
     if (this.loading() && !c.spec.flags.includes("loading")) return err("LOADING Mnemo is loading the dataset in memory");
