@@ -80,6 +80,17 @@ export async function collectStatus(dataDir: string): Promise<{ running: boolean
   return { running: pidAlive(st.supervisorPid), supervisorPid: st.supervisorPid, processes };
 }
 
+/** "; shard 0 tip 12 lease shard0-6379 (epoch 2)" for each shard a log node reports. */
+function shardSummary(shards: unknown, nameOfNode: ReadonlyMap<string, string>): string {
+  if (!Array.isArray(shards)) return "";
+  let out = "";
+  for (const x of shards as { shard?: unknown; tip?: unknown; leaseHolder?: unknown; epoch?: unknown }[]) {
+    const holder = typeof x.leaseHolder === "string" ? (nameOfNode.get(x.leaseHolder) ?? x.leaseHolder.slice(0, 8)) : "none";
+    out += `; shard ${String(x.shard)} tip ${String(x.tip)} lease ${holder} (epoch ${String(x.epoch)})`;
+  }
+  return out;
+}
+
 export async function runStatus(args: readonly string[]): Promise<number> {
   const m = parseOptions(args, ["data-dir"], ["json"]);
   const dataDir = path.resolve(m.get("data-dir") ?? "./data");
@@ -92,9 +103,11 @@ export async function runStatus(args: readonly string[]): Promise<number> {
     process.stdout.write(`no cluster is running from ${dataDir} (start one with: mnemo up --data-dir ${dataDir})\n`);
     return 1;
   }
+  const nameOfNode = new Map<string, string>();
+  for (const p of s.processes) if (typeof p.nodeId === "string" && p.nodeId !== "") nameOfNode.set(p.nodeId, p.name);
   const rows = s.processes.map((p) => {
     const seq = p.kind === "log" ? `commit ${String(p.commit ?? "-")}` : `applied ${String(p.applied ?? "-")}`;
-    const extra = p.kind === "log" ? `term ${String(p.term ?? "-")}` : p.role === "replica" ? `primary ${String(p.primary ?? "-")}` : `epoch ${String(p.leaseEpoch ?? "-")}`;
+    const extra = p.kind === "log" ? `term ${String(p.term ?? "-")}${shardSummary(p.shards, nameOfNode)}` : p.role === "replica" ? `primary ${String(p.primary ?? "-")}` : `epoch ${String(p.leaseEpoch ?? "-")}`;
     return [p.name, p.kind, p.role, String(p.pid ?? "-"), String(p.port), seq, extra, p.health];
   });
   const head = ["name", "kind", "role", "pid", "port", "seq", "", "health"];
