@@ -11,7 +11,8 @@ import { CHECK_USAGE, checkMain } from "./check";
 
 const USAGE = `usage:
   mnemo log --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003 --data-dir D --secret-file F
-        [--client-port P]                    one log-service node (Raft + WAL); serves until SIGTERM
+        [--client-port P] [--tick-ms 10] [--az-delay-ms N]
+                                             one log-service node (Raft + WAL); serves until SIGTERM
   mnemo sim --seed N [--verbose]             one deterministic simulation of the log's Raft group;
                                              exit 0 iff every checker held
   mnemo up [--data-dir ./data] [--port 6379] [--replicas 1] [--log-port 7001] [--az-delay-ms 0]

@@ -92,6 +92,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
   /** Replicas' acks (primary) and the ack connection to the primary (replica). */
   acks = new AckBoard();
   private ackSender: AckSender | null = null;
+  private tail: { close(): void } | null = null;
   private incarnation = 0;
   private reader = new RecordReader();
   private lease: Lease | null = null;
@@ -157,19 +158,24 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.stopTimers();
     this.appender?.stop();
     this.ackSender?.close();
+    this.tail?.close();
     await this.server.close();
     await Promise.all([this.appendClient.close(), this.controlClient.close(), this.readClient.close()]);
   }
 
   // ------------------------------------------------------------ replica
 
-  /** Replays and then tails the log until this incarnation ends or becomes primary. */
+  /**
+   * Replays the log with reads until this node has caught up, then follows
+   * it with a tail stream (pushed by any log node) until this incarnation
+   * ends or becomes primary.
+   */
   private async follow(inc: number): Promise<void> {
-    while (this.isReplica(inc) && this.halted === null) {
+    while (this.isReplica(inc) && this.halted === null && !this.caughtUp) {
       let r;
       try {
         r = await this.readClient.read(this.o.shard, this.appliedSeq + 1, READ_COUNT_MAX, READ_BYTES_MAX);
-      } catch (e) {
+      } catch {
         await sleep(LOG_RETRY_MS);
         continue;
       }
@@ -180,17 +186,36 @@ export class ShardNode implements DurableGate, ClusterTopology {
         this.halt(`the log is trimmed to ${r.trimPoint} but this node needs seq ${this.appliedSeq + 1} (restore from a snapshot is not built yet)`);
         return;
       }
-      this.tipSeen = r.tip;
-      if (r.firstSeq !== this.appliedSeq + 1 && r.records.length > 0) {
-        this.halt(`the log answered a read from ${this.appliedSeq + 1} with records from ${r.firstSeq}`);
-        return;
-      }
-      for (const rec of r.records) if (!this.applyRecord(rec)) return;
-      if (r.records.length > 0) this.ackSender?.applied();
-      this.caughtUp = this.appliedSeq >= r.tip;
-      if (this.caughtUp && this.caughtUpAtMs === 0) this.caughtUpAtMs = nowMs();
-      if (r.records.length === 0) await sleep(CAUGHT_UP_POLL_MS);
+      if (!this.applyBatch(r.firstSeq, r.records, r.tip)) return;
+      if (r.records.length === 0 && !this.caughtUp) await sleep(CAUGHT_UP_POLL_MS);
     }
+    if (!this.isReplica(inc) || this.halted !== null) return;
+    this.tail = this.readClient.tail(this.o.shard, this.appliedSeq + 1, {
+      onRecords: (firstSeq, records, tip) => {
+        if (this.isReplica(inc) && this.halted === null) this.applyBatch(firstSeq, records, tip);
+      },
+      onTrimmed: (trimPoint) => {
+        if (this.isReplica(inc)) this.halt(`the log is trimmed to ${trimPoint} past this node's position ${this.appliedSeq}`);
+      },
+      onError: (e) => {
+        if (this.isReplica(inc)) this.halt(`following the log failed: ${e.message}`);
+      },
+    });
+  }
+
+  /** Applies records firstSeq.. in order; false if this node halted. */
+  private applyBatch(firstSeq: number, records: readonly Buffer[], tip: number): boolean {
+    this.lastLogContactMs = nowMs();
+    this.tipSeen = Math.max(this.tipSeen, tip);
+    if (records.length > 0 && firstSeq !== this.appliedSeq + 1) {
+      this.halt(`the log sent records from ${firstSeq} to a node at ${this.appliedSeq}`);
+      return false;
+    }
+    for (const rec of records) if (!this.applyRecord(rec)) return false;
+    if (records.length > 0) this.ackSender?.applied();
+    this.caughtUp = this.appliedSeq >= tip;
+    if (this.caughtUp && this.caughtUpAtMs === 0) this.caughtUpAtMs = nowMs();
+    return true;
   }
 
   private isReplica(inc: number): boolean {
@@ -224,6 +249,8 @@ export class ShardNode implements DurableGate, ClusterTopology {
   private halt(why: string): void {
     if (this.halted !== null) return;
     this.halted = why;
+    this.tail?.close();
+    this.tail = null;
     this.o.log(`HALTED: ${why}`);
   }
 
@@ -293,6 +320,8 @@ export class ShardNode implements DurableGate, ClusterTopology {
   private becomePrimary(leaseId: number, epoch: number, sentAt: number, tipSeq: number): void {
     const inc = this.incarnation;
     this.role = "primary";
+    this.tail?.close();
+    this.tail = null;
     this.ackSender?.close();
     this.ackSender = null;
     this.lease = { leaseId, epoch, deadlineMs: sentAt + this.o.leaseMs - this.driftMarginMs };

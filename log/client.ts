@@ -12,42 +12,43 @@
 // in iff this client is the shard's only writer and tip >= expectedSeq + n
 // (inRange tells which); a plain { kind: "conflict" } means none of the
 // attempts applied.
-import * as net from "node:net";
-import { randomBytes } from "node:crypto";
 import { decodeReply, encodeCommand } from "./codec";
-import type { AppendResult, Command, RenewResult, Reply, ShardId, TakeLeaseResult, TrimResult } from "./state/types";
+import type { AppendResult, Command, LeaseView, RenewResult, Reply, ShardId, TakeLeaseResult, TrimResult } from "./state/types";
+import { isShardId } from "./state/types";
 import {
-  CLIENT_NONCE_BYTES,
-  CLIENT_T_AUTH,
-  CLIENT_T_HELLO,
-  CLIENT_T_OK,
-  clientMac,
-  decodeErrorBody,
   decodeReadResult,
   encodeReadRequest,
-  macEqual,
+  encodeShardInfoRequest,
   OP_PROPOSE,
   OP_READ,
+  OP_SHARD_INFO,
   OP_STATUS,
-  STATUS_OK,
   type WireReadResult,
 } from "./io/client-listener";
-import { encodeFrame, FrameDecoder } from "./io/frame";
+import { type Conn, connect, type LogNodeClientAddress, type Outcome } from "./io/client-conn";
+import { type TailHandler, TailStream } from "./io/tail-client";
 
-export interface LogNodeClientAddress {
-  readonly id: string;
-  readonly host: string;
-  readonly port: number;
-}
+export type { LogNodeClientAddress } from "./io/client-conn";
+export type { TailHandler } from "./io/tail-client";
 
 export interface LogClientOptions {
   /** Bound on one call, retries included (default 10 000 ms). */
   readonly requestTimeoutMs?: number;
   /** Bound on connecting and authenticating to one node (default 2 000 ms). */
   readonly connectTimeoutMs?: number;
+  /** A tail whose node sends nothing (not even a heartbeat) for this long moves to another node (default 2 000 ms). */
+  readonly tailIdleTimeoutMs?: number;
 }
 
 export type ClientAppendResult = AppendResult | { readonly kind: "conflictAfterRetry"; readonly tip: number; readonly recordsIn: boolean };
+
+/** A shard as a log node reports it (see LogNode.shardInfo). */
+export interface ShardInfoResult {
+  readonly tip: number;
+  readonly trimPoint: number;
+  readonly lease: LeaseView | null;
+  readonly leaseRemainingMs: number;
+}
 
 export class LogClientError extends Error {
   override name = "LogClientError";
@@ -61,116 +62,14 @@ export class LogClientError extends Error {
   }
 }
 
-type Outcome =
-  | { readonly kind: "ok"; readonly body: Buffer }
-  | { readonly kind: "error"; readonly code: string; readonly leader: string | null; readonly message: string }
-  | { readonly kind: "disconnected"; readonly written: boolean; readonly message: string };
-
-class Conn {
-  private readonly pending = new Map<number, (o: Outcome) => void>();
-  private nextId = 1;
-  dead = false;
-
-  constructor(
-    readonly nodeIndex: number,
-    private readonly sock: net.Socket,
-    private readonly decoder: FrameDecoder,
-  ) {
-    sock.on("data", (chunk: Buffer) => {
-      const { frames, error } = this.decoder.push(chunk);
-      if (error !== null) return this.kill(error);
-      for (const f of frames) {
-        if (f.length < 5) return this.kill("short response frame");
-        const id = f.readUInt32BE(0);
-        const cb = this.pending.get(id);
-        if (cb === undefined) continue;
-        this.pending.delete(id);
-        const body = Buffer.from(f.subarray(5));
-        if (f[4] === STATUS_OK) cb({ kind: "ok", body });
-        else {
-          const d = decodeErrorBody(body);
-          cb(d.ok ? { kind: "error", ...d.value } : { kind: "error", code: "protocol", leader: null, message: d.error.message });
-        }
-      }
-    });
-    sock.on("close", () => this.kill("connection closed"));
-    sock.on("error", (e) => this.kill(e.message));
-  }
-
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
-  request(op: number, payload: Uint8Array): Promise<Outcome> {
-    if (this.dead) return Promise.resolve({ kind: "disconnected", written: false, message: "connection closed" });
-    const id = this.nextId;
-    this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
-    const head = Buffer.allocUnsafe(5);
-    head.writeUInt32BE(id, 0);
-    head[4] = op;
-    const p = new Promise<Outcome>((resolve) => this.pending.set(id, resolve));
-    this.sock.write(encodeFrame(Buffer.concat([head, payload])));
-    return p;
-  }
-
-  kill(why: string): void {
-    if (!this.dead) {
-      this.dead = true;
-      this.sock.destroy();
-    }
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const cb of all) cb({ kind: "disconnected", written: true, message: why });
-  }
-}
-
-function connect(idx: number, addr: LogNodeClientAddress, secret: string | Uint8Array, timeoutMs: number): Promise<Conn> {
-  return new Promise<Conn>((resolve, reject) => {
-    const sock = net.connect({ host: addr.host, port: addr.port });
-    sock.setNoDelay(true);
-    const decoder = new FrameDecoder(64 * 1024 * 1024 + 64);
-    let nonceC: Buffer | null = null;
-    let done = false;
-    const finish = (err: Error | null): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.removeListener("data", onData);
-      if (err !== null) {
-        sock.destroy();
-        reject(err);
-      } else resolve(new Conn(idx, sock, decoder));
-    };
-    const timer = setTimeout(() => finish(new Error(`connecting to ${addr.id} timed out after ${timeoutMs} ms`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      const { frames, error } = decoder.push(chunk);
-      if (error !== null) return finish(new Error(`${addr.id}: ${error}`));
-      for (const f of frames) {
-        if (nonceC === null) {
-          if (f.length !== 1 + CLIENT_NONCE_BYTES || f[0] !== CLIENT_T_HELLO) return finish(new Error(`${addr.id}: malformed HELLO`));
-          nonceC = randomBytes(CLIENT_NONCE_BYTES);
-          sock.write(encodeFrame(Buffer.concat([Buffer.from([CLIENT_T_AUTH]), clientMac(secret, "log-client", f.subarray(1)), nonceC])));
-        } else {
-          if (f.length !== 33 || f[0] !== CLIENT_T_OK || !macEqual(f.subarray(1), clientMac(secret, "log-server", nonceC))) {
-            return finish(new Error(`${addr.id}: the node failed authentication`));
-          }
-          // Frames after OK cannot arrive before the first request is sent.
-          return finish(null);
-        }
-      }
-    };
-    sock.on("data", onData);
-    sock.on("error", (e) => finish(new Error(`${addr.id}: ${e.message}`)));
-    sock.on("close", () => finish(new Error(`${addr.id}: connection closed during the handshake`)));
-  });
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class LogClient {
   private readonly nodes: readonly LogNodeClientAddress[];
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly tailIdleTimeoutMs: number;
+  private readonly tails = new Set<TailStream>();
   private target = 0;
   private conn: Promise<Conn> | null = null;
   private readonly old = new Set<Conn>();
@@ -187,6 +86,7 @@ export class LogClient {
     this.nodes = [...nodes];
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 2_000;
+    this.tailIdleTimeoutMs = opts.tailIdleTimeoutMs ?? 2_000;
   }
 
   /** The id of the node the client currently sends to. */
@@ -224,6 +124,66 @@ export class LogClient {
     return d.value;
   }
 
+  /**
+   * Streams a shard's committed records from fromSeq (>= 1) on, from any log
+   * node, moving to another node when that one dies, stops or goes silent:
+   * every record exactly once, in seq order, without gaps. If fromSeq (or the
+   * stream, later) is below the trim point, onTrimmed is called and the stream
+   * ends. Runs until close() (or LogClient.close()).
+   */
+  tail(shard: ShardId, fromSeq: number, h: TailHandler): { close(): void } {
+    if (this.closed) throw new LogClientError("closed", "tail: client closed");
+    const stream = new TailStream(this.nodes, this.secret, shard, fromSeq, h, {
+      connectTimeoutMs: this.connectTimeoutMs,
+      idleTimeoutMs: this.tailIdleTimeoutMs,
+      // Spread tails over the nodes; the leader has enough to do.
+      firstNode: Math.floor(Math.random() * this.nodes.length),
+    });
+    this.tails.add(stream);
+    return {
+      close: () => {
+        this.tails.delete(stream);
+        stream.close();
+      },
+    };
+  }
+
+  /**
+   * The shard's tip, trim point and live lease, from the leader (with retries),
+   * or from the node named `from` as it sees them (one attempt, no retry).
+   */
+  async shardInfo(shard: ShardId, opts: { from?: string } = {}): Promise<ShardInfoResult> {
+    if (!isShardId(shard)) throw new LogClientError("bad-request", `bad shard id ${JSON.stringify(shard)}`);
+    let body: Buffer;
+    if (opts.from === undefined) body = (await this.call(OP_SHARD_INFO, encodeShardInfoRequest(shard, true), "shardInfo")).body;
+    else body = await this.askNode(opts.from, OP_SHARD_INFO, encodeShardInfoRequest(shard, false), "shardInfo");
+    const v = JSON.parse(body.toString("utf8")) as ShardInfoResult;
+    return { tip: v.tip, trimPoint: v.trimPoint, lease: v.lease, leaseRemainingMs: v.leaseRemainingMs };
+  }
+
+  /** One request to one named node on a connection of its own. */
+  private async askNode(id: string, op: number, payload: Buffer, what: string): Promise<Buffer> {
+    const idx = this.nodes.findIndex((n) => n.id === id);
+    if (idx < 0) throw new LogClientError("bad-request", `${what}: no node ${JSON.stringify(id)}`);
+    const deadline = Date.now() + this.requestTimeoutMs;
+    let conn: Conn;
+    try {
+      conn = await this.withDeadline(connect(idx, this.nodes[idx] as LogNodeClientAddress, this.secret, this.connectTimeoutMs), deadline);
+    } catch (e) {
+      throw new LogClientError("unavailable", `${what}: ${id}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    try {
+      const o = await this.withDeadline(conn.request(op, payload), deadline);
+      if (o.kind === "ok") return o.body;
+      throw new LogClientError(o.kind === "error" && o.code === "bad-request" ? "bad-request" : "unavailable", `${what}: ${id}: ${o.message}`);
+    } catch (e) {
+      if (e instanceof LogClientError) throw e;
+      throw new LogClientError("timeout", `${what}: ${id}: no answer within ${this.requestTimeoutMs} ms`);
+    } finally {
+      conn.kill("done");
+    }
+  }
+
   async status(): Promise<Record<string, unknown>> {
     const { body } = await this.call(OP_STATUS, Buffer.alloc(0), "status");
     return JSON.parse(body.toString("utf8")) as Record<string, unknown>;
@@ -231,6 +191,8 @@ export class LogClient {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.tails) t.close();
+    this.tails.clear();
     const c = this.conn;
     this.conn = null;
     for (const o of this.old) o.kill("client closed");

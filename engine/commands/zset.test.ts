@@ -103,6 +103,27 @@ function lexRunRev(ps: Pair[], max: string, min: string): Pair[] {
   return out;
 }
 
+/**
+ * Redis's LIMIT over a lex range: find the first (or, reversed, last) member in
+ * range, skip `offset` members without looking at them, then take members while
+ * they stay within the far bound. With mixed scores (lex order unspecified)
+ * this differs from slicing the in-range run, and real Redis does this.
+ */
+function lexLimited(ps: Pair[], min: string, max: string, offset: number, count: number, rev: boolean): Pair[] {
+  if (offset < 0) return [];
+  const run = rev ? lexRunRev(ps, max, min) : lexRun(ps, min, max);
+  const head = run[0];
+  if (head === undefined) return [];
+  const step = rev ? -1 : 1;
+  const out: Pair[] = [];
+  for (let i = ps.indexOf(head) + step * offset; i >= 0 && i < ps.length && (count < 0 || out.length < count); i += step) {
+    const p = ps[i] as Pair;
+    if (rev ? !gteLex(p[0], min) : !lteLex(p[0], max)) break;
+    out.push(p);
+  }
+  return out;
+}
+
 function limited(ps: Pair[], offset: number, count: number): Pair[] {
   if (offset < 0) return [];
   return count < 0 ? ps.slice(offset) : ps.slice(offset, offset + count);
@@ -244,9 +265,9 @@ function modelRead(z: ZModel | null, a: string[]): Reply {
     case "ZREVRANGEBYSCORE":
       return pairs(limited(ps.filter((p) => inScore(p[1], y, x)).reverse(), off, cnt), w);
     case "ZRANGEBYLEX":
-      return pairs(limited(lexRun(ps, x, y), off, cnt), false);
+      return pairs(lexLimited(ps, x, y, off, cnt, false), false);
     case "ZREVRANGEBYLEX":
-      return pairs(limited(lexRunRev(ps, x, y), off, cnt), false);
+      return pairs(lexLimited(ps, y, x, off, cnt, true), false);
     case "ZCOUNT":
       return int(ps.filter((p) => inScore(p[1], x, y)).length);
     case "ZLEXCOUNT":

@@ -9,21 +9,26 @@
 //   PROPOSE  payload = an encoded command (log/codec encodeCommand)
 //   READ     shard, u64 fromSeq, u32 countMax, u32 bytesMax
 //   STATUS   (empty)
+//   TAIL     shard, u64 fromSeq: a stream; the node pushes a response frame
+//            (a read result, see encodeReadResult) whenever records from the
+//            stream's next seq are applied here, an empty one with the tip as a
+//            heartbeat, and one "trimmed" result that ends it (./tail-server.ts)
+//   SHARD_INFO  shard, u8 leaderOnly: JSON {tip, trimPoint, lease, leaseRemainingMs, node, role}
 // and response frames [u32 requestId][u8 status][body]:
 //   status OK     PROPOSE: the encoded reply; READ: see encodeReadResult; STATUS: JSON
 //   status ERROR  str8 code, u8 hasLeader [str8 leader], u32 n, message (n bytes UTF-8)
 // Error codes: "not-leader" (the command was not proposed: safe to send
 // elsewhere), "unknown-outcome" (it was proposed and may or may not apply),
-// "bad-request", "unavailable" (a read this node cannot serve from memory).
+// "bad-request", "unavailable" (this node cannot serve it: it stopped, or too many tails).
 // Requests are handled in arrival order, so proposals enter the Raft log in
 // the order a client sent them on one connection.
 import * as net from "node:net";
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { decodeCommand } from "../codec";
 import { Reader, Writer, decodeWith, fail, readShardId, writeShardId } from "../state/bytes";
 import { COMMAND_BYTES_MAX, type ShardId } from "../state/types";
 import { encodeFrame, FrameDecoder } from "./frame";
-import { type LogNode, NotLeaderError } from "./node";
+import { BadCommandError, type LogNode, NotLeaderError } from "./node";
+import { ConnectionTails, TAIL_HEARTBEAT_MS, TAILS_PER_CONNECTION_MAX } from "./tail-server";
 
 export const CLIENT_T_HELLO = 1;
 export const CLIENT_T_AUTH = 2;
@@ -32,6 +37,8 @@ export const CLIENT_NONCE_BYTES = 32;
 export const OP_PROPOSE = 1;
 export const OP_READ = 2;
 export const OP_STATUS = 3;
+export const OP_TAIL = 4;
+export const OP_SHARD_INFO = 5;
 export const STATUS_OK = 0;
 export const STATUS_ERROR = 1;
 /** Request frames carry at most a command plus its 5-byte header. */
@@ -59,6 +66,20 @@ export function encodeReadRequest(shard: ShardId, fromSeq: number, countMax: num
   w.u64(fromSeq);
   w.u32(countMax);
   w.u32(bytesMax);
+  return w.finish();
+}
+
+export function encodeTailRequest(shard: ShardId, fromSeq: number): Buffer {
+  const w = new Writer(32);
+  writeShardId(w, shard);
+  w.u64(fromSeq);
+  return w.finish();
+}
+
+export function encodeShardInfoRequest(shard: ShardId, leaderOnly: boolean): Buffer {
+  const w = new Writer(32);
+  writeShardId(w, shard);
+  w.u8(leaderOnly ? 1 : 0);
   return w.finish();
 }
 
@@ -117,11 +138,12 @@ export function decodeErrorBody(data: Uint8Array) {
 }
 
 function response(requestId: number, status: number, body: Uint8Array): Buffer {
-  const b = Buffer.allocUnsafe(5 + body.length);
-  b.writeUInt32BE(requestId >>> 0, 0);
-  b[4] = status;
-  b.set(body, 5);
-  return encodeFrame(b);
+  const b = Buffer.allocUnsafe(4 + 5 + body.length);
+  b.writeUInt32LE(5 + body.length, 0);
+  b.writeUInt32BE(requestId >>> 0, 4);
+  b[8] = status;
+  b.set(body, 9);
+  return b;
 }
 
 export interface ClientListenerOptions {
@@ -137,20 +159,46 @@ export interface ClientListener {
   close(): Promise<void>;
 }
 
+type Send = (requestId: number, op: number, status: number, body: Uint8Array) => void;
+type SendError = (requestId: number, op: number, code: ClientErrorCode, leader: string | null, message: string) => void;
+
+/** What the listener knows of one client connection. */
+interface ClientConn {
+  readonly sock: net.Socket;
+  readonly tails: ConnectionTails;
+}
+
 /** Starts serving log clients for `node` on opts.host:opts.port (0 = ephemeral). */
 export async function startClientListener(node: LogNode, opts: ClientListenerOptions): Promise<ClientListener> {
-  const sockets = new Set<net.Socket>();
+  const conns = new Set<ClientConn>();
   let closed = false;
+  const unlisten = node.listen({
+    applied: () => {
+      for (const c of conns) c.tails.pumpAll();
+    },
+    // Tails end with an error, so their clients move to another node.
+    stopped: (reason) => {
+      for (const c of conns) c.sock.destroy(new Error(reason));
+    },
+  });
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const c of conns) c.tails.heartbeat(now);
+  }, Math.ceil(TAIL_HEARTBEAT_MS / 2));
+  heartbeat.unref();
   const server = net.createServer((sock) => {
-    if (closed) {
+    if (closed || !node.running) {
       sock.destroy();
       return;
     }
-    sockets.add(sock);
-    sock.on("close", () => sockets.delete(sock));
     sock.on("error", () => {});
     sock.setNoDelay(true);
-    serveConnection(node, opts, sock, () => closed);
+    const c = serveConnection(node, opts, sock, () => closed);
+    conns.add(c);
+    sock.on("close", () => {
+      c.tails.clear();
+      conns.delete(c);
+    });
   });
   server.on("error", () => {});
   await new Promise<void>((resolve, reject) => {
@@ -167,13 +215,36 @@ export async function startClientListener(node: LogNode, opts: ClientListenerOpt
     close: async () => {
       if (closed) return;
       closed = true;
-      for (const s of sockets) s.destroy();
+      unlisten();
+      clearInterval(heartbeat);
+      for (const c of conns) c.sock.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
-function serveConnection(node: LogNode, opts: ClientListenerOptions, sock: net.Socket, isClosed: () => boolean): void {
+/**
+ * Writes to `sock`, corked until the current turn's callbacks are done: the
+ * replies to a batch of proposals (resolved together when it applies) leave
+ * in one system call instead of one each.
+ */
+export function corkedWriter(sock: net.Socket): (b: Buffer) => void {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    sock.uncork();
+  };
+  return (b) => {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    sock.write(b);
+  };
+}
+
+function serveConnection(node: LogNode, opts: ClientListenerOptions, sock: net.Socket, isClosed: () => boolean): ClientConn {
   const decoder = new FrameDecoder(CLIENT_FRAME_BYTES_MAX);
   const nonceS = randomBytes(CLIENT_NONCE_BYTES);
   let authed = false;
@@ -182,16 +253,19 @@ function serveConnection(node: LogNode, opts: ClientListenerOptions, sock: net.S
   sock.on("close", () => clearTimeout(authTimer));
   sock.write(encodeFrame(Buffer.concat([Buffer.from([CLIENT_T_HELLO]), nonceS])));
 
-  const send = (requestId: number, op: number, status: number, body: Uint8Array): void => {
+  const write = corkedWriter(sock);
+  const send: Send = (requestId, op, status, body) => {
     if (sock.destroyed) return;
     if (opts.dropReply?.(op, requestId) === true) {
       sock.destroy();
       return;
     }
-    sock.write(response(requestId, status, body));
+    write(response(requestId, status, body));
   };
-  const sendError = (requestId: number, op: number, code: ClientErrorCode, leader: string | null, message: string): void =>
-    send(requestId, op, STATUS_ERROR, encodeErrorBody(code, leader, message));
+  const sendError: SendError = (requestId, op, code, leader, message) => send(requestId, op, STATUS_ERROR, encodeErrorBody(code, leader, message));
+  const tails = new ConnectionTails(node, sock, (requestId, f) => {
+    if (!sock.destroyed) write(response(requestId, STATUS_OK, encodeReadResult(f)));
+  });
 
   sock.on("data", (chunk: Buffer) => {
     const { frames, error } = decoder.push(chunk);
@@ -215,41 +289,16 @@ function serveConnection(node: LogNode, opts: ClientListenerOptions, sock: net.S
         sock.destroy();
         return;
       }
-      handleRequest(node, f.readUInt32BE(0), f[4] as number, f.subarray(5), send, sendError);
+      handleRequest(node, tails, f.readUInt32BE(0), f[4] as number, f.subarray(5), send, sendError);
     }
   });
+  return { sock, tails };
 }
 
-function handleRequest(
-  node: LogNode,
-  requestId: number,
-  op: number,
-  payload: Buffer,
-  send: (requestId: number, op: number, status: number, body: Uint8Array) => void,
-  sendError: (requestId: number, op: number, code: ClientErrorCode, leader: string | null, message: string) => void,
-): void {
+function handleRequest(node: LogNode, tails: ConnectionTails, requestId: number, op: number, payload: Buffer, send: Send, sendError: SendError): void {
   switch (op) {
-    case OP_PROPOSE: {
-      const d = decodeCommand(payload);
-      if (!d.ok) return sendError(requestId, op, "bad-request", null, `bad command: ${d.error.message}`);
-      const st = node.status();
-      if (st.halted !== null) return sendError(requestId, op, "not-leader", null, `node ${node.id} has stopped`);
-      if (st.role !== "leader") return sendError(requestId, op, "not-leader", st.leader, `node ${node.id} is not the leader`);
-      // Copy: the frame may share memory with the socket's buffers.
-      node.propose(Buffer.from(payload)).then(
-        (reply) => send(requestId, op, STATUS_OK, reply),
-        (err: unknown) => {
-          const e = err instanceof Error ? err : new Error(String(err));
-          // A bare NotLeaderError (no detail) means it was refused before being proposed.
-          if (e instanceof NotLeaderError && e.message === new NotLeaderError(e.leader).message) {
-            return sendError(requestId, op, "not-leader", e.leader, e.message);
-          }
-          if (e.message.startsWith("proposal dropped")) return sendError(requestId, op, "not-leader", node.status().leader, e.message);
-          sendError(requestId, op, "unknown-outcome", e instanceof NotLeaderError ? e.leader : null, e.message);
-        },
-      );
-      return;
-    }
+    case OP_PROPOSE:
+      return handlePropose(node, requestId, payload, send, sendError);
     case OP_READ: {
       const d = decodeWith("read request", payload, (r: Reader) => {
         const shard = readShardId(r);
@@ -258,13 +307,47 @@ function handleRequest(
       if (!d.ok) return sendError(requestId, op, "bad-request", null, d.error.message);
       const q = d.value;
       const count = Math.min(Math.max(q.countMax, 1), READ_COUNT_MAX);
-      const res = node.stateMachine.read(q.shard, q.fromSeq, count, Math.max(q.bytesMax, 1));
+      const res = node.read(q.shard, q.fromSeq, count, Math.max(q.bytesMax, 1));
       if (res.kind === "inStore") return sendError(requestId, op, "unavailable", null, `records ${res.fromSeq}..${res.toSeq} are not in memory`);
       return send(requestId, op, STATUS_OK, encodeReadResult(res));
     }
     case OP_STATUS:
       return send(requestId, op, STATUS_OK, Buffer.from(JSON.stringify(node.status()), "utf8"));
+    case OP_TAIL: {
+      const d = decodeWith("tail request", payload, (r: Reader) => ({ shard: readShardId(r), fromSeq: r.u64("fromSeq") }));
+      if (!d.ok) return sendError(requestId, op, "bad-request", null, d.error.message);
+      if (!node.running) return sendError(requestId, op, "unavailable", node.leaderHint, `node ${node.id} has stopped`);
+      if (tails.size >= TAILS_PER_CONNECTION_MAX) return sendError(requestId, op, "unavailable", null, `more than ${TAILS_PER_CONNECTION_MAX} tails on one connection`);
+      return tails.add(requestId, d.value.shard, d.value.fromSeq);
+    }
+    case OP_SHARD_INFO: {
+      const d = decodeWith("shard info request", payload, (r: Reader) => ({ shard: readShardId(r), leaderOnly: r.u8("leaderOnly") === 1 }));
+      if (!d.ok) return sendError(requestId, op, "bad-request", null, d.error.message);
+      if (d.value.leaderOnly && (node.role !== "leader" || !node.running)) return sendError(requestId, op, "not-leader", node.leaderHint, `node ${node.id} is not the leader`);
+      const info = { ...node.shardInfo(d.value.shard), node: node.id, role: node.role };
+      return send(requestId, op, STATUS_OK, Buffer.from(JSON.stringify(info), "utf8"));
+    }
     default:
       return sendError(requestId, op, "bad-request", null, `unknown op ${op}`);
   }
+}
+
+function handlePropose(node: LogNode, requestId: number, payload: Buffer, send: Send, sendError: SendError): void {
+  const op = OP_PROPOSE;
+  if (!node.running) return sendError(requestId, op, "not-leader", null, `node ${node.id} has stopped`);
+  if (node.role !== "leader") return sendError(requestId, op, "not-leader", node.leaderHint, `node ${node.id} is not the leader`);
+  // propose() validates the command and copies it (the frame may share memory with the socket's buffers).
+  node.propose(payload).then(
+    (reply) => send(requestId, op, STATUS_OK, reply),
+    (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      if (e instanceof BadCommandError) return sendError(requestId, op, "bad-request", null, e.message);
+      // A bare NotLeaderError (no detail) means it was refused before being proposed.
+      if (e instanceof NotLeaderError && e.message === new NotLeaderError(e.leader).message) {
+        return sendError(requestId, op, "not-leader", e.leader, e.message);
+      }
+      if (e.message.startsWith("proposal dropped")) return sendError(requestId, op, "not-leader", node.leaderHint, e.message);
+      sendError(requestId, op, "unknown-outcome", e instanceof NotLeaderError ? e.leader : null, e.message);
+    },
+  );
 }

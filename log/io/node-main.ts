@@ -1,10 +1,12 @@
 // A log-service node as a process:
 //   --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003
 //   --data-dir D --secret-file F [--host 127.0.0.1] [--tick-ms 10]
+//   [--client-port P] [--az-delay-ms N]
+//   [--compact-min-bytes N] [--wal-segment-bytes N] [--window-records N]   (tuning; tests use small values)
 // Prints one line when it listens and serves until SIGTERM (or SIGINT).
 import { startClientListener } from "./client-listener";
 import * as fs from "node:fs";
-import { LogNode } from "./node";
+import { LogNode, NODE_WINDOW_LIMITS } from "./node";
 import type { PeerAddress } from "./transport";
 
 export interface LogNodeArgs {
@@ -17,6 +19,20 @@ export interface LogNodeArgs {
   readonly tickMs: number;
   /** Port for LogClient connections (absent: no client listener). */
   readonly clientPort: number | null;
+  /** Injected delay on every message to a peer, modelling inter-AZ latency (default 0). */
+  readonly azDelayMs: number;
+  /** Tuning knobs; null keeps the node's default. */
+  readonly compactMinBytes: number | null;
+  readonly walSegmentBytes: number | null;
+  readonly windowRecords: number | null;
+}
+
+function parseCount(v: Map<string, string>, name: string, min: number, max: number): number | null {
+  const s = v.get(name);
+  if (s === undefined) return null;
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}`);
+  return n;
 }
 
 function parsePort(s: string, what: string): number {
@@ -39,7 +55,7 @@ export function parseLogNodeArgs(args: readonly string[]): LogNodeArgs {
       i++;
     }
   }
-  const known = new Set(["id", "host", "port", "peers", "data-dir", "secret-file", "tick-ms", "client-port"]);
+  const known = new Set(["id", "host", "port", "peers", "data-dir", "secret-file", "tick-ms", "client-port", "az-delay-ms", "compact-min-bytes", "wal-segment-bytes", "window-records"]);
   for (const k of v.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}`);
   const need = (k: string): string => {
     const x = v.get(k);
@@ -59,6 +75,7 @@ export function parseLogNodeArgs(args: readonly string[]): LogNodeArgs {
   if (Object.keys(peers).length === 0) throw new Error("--peers must name at least one other node");
   const tickMs = Number(v.get("tick-ms") ?? "10");
   if (!Number.isInteger(tickMs) || tickMs < 1) throw new Error("--tick-ms must be a positive integer");
+  const azDelayMs = parseCount(v, "az-delay-ms", 0, 60_000) ?? 0;
   return {
     id,
     host: v.get("host") ?? "127.0.0.1",
@@ -68,6 +85,10 @@ export function parseLogNodeArgs(args: readonly string[]): LogNodeArgs {
     secretFile: need("secret-file"),
     tickMs,
     clientPort: v.has("client-port") ? parsePort(need("client-port"), "--client-port") : null,
+    azDelayMs,
+    compactMinBytes: parseCount(v, "compact-min-bytes", 1024, Number.MAX_SAFE_INTEGER),
+    walSegmentBytes: parseCount(v, "wal-segment-bytes", 4096, 1 << 30),
+    windowRecords: parseCount(v, "window-records", 0, 1 << 24),
   };
 }
 
@@ -94,6 +115,10 @@ export async function runLogNode(args: readonly string[]): Promise<number> {
     dataDir: a.dataDir,
     secret,
     tickMs: a.tickMs,
+    azDelayMs: a.azDelayMs,
+    ...(a.compactMinBytes !== null ? { compaction: { minBytes: a.compactMinBytes } } : {}),
+    ...(a.walSegmentBytes !== null ? { wal: { segmentBytes: a.walSegmentBytes } } : {}),
+    ...(a.windowRecords !== null ? { windowLimits: { ...NODE_WINDOW_LIMITS, windowRecordsMax: a.windowRecords } } : {}),
     onHalt: (err) => {
       halted = err;
       process.stderr.write(`log node ${a.id} stopped: ${err.message}\n`);

@@ -3,7 +3,8 @@
 // reaches the same tip; a follower refuses proposals; after the leader closes
 // a new one is elected and proposals keep committing; the closed node restarts
 // from its data dir on its old port and catches up. Every wait is bounded.
-import { leaderOf, WAIT_MS, waitFor, withTimeout } from "./testkit";
+import { LocalCluster, leaderOf, WAIT_MS, waitFor, withTimeout } from "./testkit";
+import { performance } from "node:perf_hooks";
 import t from "tap";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -122,11 +123,35 @@ t.test("node-main argument parsing", async (t) => {
     secretFile: "F",
     tickMs: 10,
     clientPort: null,
+    azDelayMs: 0,
+    compactMinBytes: null,
+    walSegmentBytes: null,
+    windowRecords: null,
   });
   const withClients = parseLogNodeArgs(["--id", "az-a", "--port", "7001", "--peers", "az-b=h:1", "--data-dir", "D", "--secret-file", "F", "--client-port", "7101"]);
   t.equal(withClients.clientPort, 7101);
+  const delayed = parseLogNodeArgs(["--id", "az-a", "--port", "7001", "--peers", "az-b=h:1", "--data-dir", "D", "--secret-file", "F", "--az-delay-ms", "3"]);
+  t.equal(delayed.azDelayMs, 3);
+  t.throws(() => parseLogNodeArgs(["--id", "az-a", "--port", "7001", "--peers", "az-b=h:1", "--data-dir", "D", "--secret-file", "F", "--az-delay-ms", "-1"]), /az-delay-ms/);
   t.throws(() => parseLogNodeArgs(["--id", "az-a", "--port", "7001", "--data-dir", "D", "--secret-file", "F"]), /--peers is required/);
   t.throws(() => parseLogNodeArgs(["--id", "az-a", "--port", "x", "--peers", "az-b=h:1", "--data-dir", "D", "--secret-file", "F"]), /bad port/);
   t.throws(() => parseLogNodeArgs(["--id", "az-a", "--port", "1", "--peers", "az-a=h:1", "--data-dir", "D", "--secret-file", "F"]), /itself/);
   t.throws(() => parseLogNodeArgs(["--bogus", "1"]), /unknown option/);
+});
+
+t.test("azDelayMs delays every message between nodes", async (t) => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "mnemo-lognode-az-"));
+  const cluster = new LocalCluster(root, IDS, SECRET, { azDelayMs: 25 });
+  t.teardown(async () => {
+    await cluster.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  await cluster.start();
+  const leader = await waitFor("a leader", () => leaderOf(cluster.nodes()));
+  const started = performance.now();
+  const r = await propose(leader, { kind: "tryTakeLease", shard: "s", nodeId: "db-1", expectedSeq: 0, durationMs: 60_000 });
+  const ms = performance.now() - started;
+  t.equal(r.op, "tryTakeLease");
+  // Leader -> follower and back: two delayed hops before a majority has the entry.
+  t.ok(ms >= 50, `a commit took ${ms.toFixed(1)} ms (>= 2 x 25 ms)`);
 });

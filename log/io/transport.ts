@@ -241,6 +241,16 @@ export class Transport {
     return true;
   }
 
+  /**
+   * Writes every queued message to its socket now instead of at the end of the
+   * turn (the log node calls this once per Ready loop, so it still writes
+   * once per peer per batch, and a leader can put its appends on the wire
+   * before it starts its own fsync).
+   */
+  flushAll(): void {
+    for (const link of this.links.values()) if (link.pending.length > 0) this.flush(link);
+  }
+
   /** Stops listening, closes every connection, cancels every timer. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();

@@ -60,6 +60,11 @@ export class LogStateMachine {
     return this.applied;
   }
 
+  /** Term and stamp of the last stamped entry applied (read-only: lease hints in the I/O shell). */
+  get lastStamp(): Stamp {
+    return { term: this.stampTerm, proposedAtMs: this.stampLastMs };
+  }
+
   /** Applies the next committed entry; entries come densely, each index once. */
   applyEntry(e: CommittedEntry): ApplyOutcome {
     assert(e.index === this.applied + 1, `entry ${e.index} applied after ${this.applied}`);

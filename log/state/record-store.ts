@@ -29,10 +29,25 @@ interface StoredShard {
   head: number;
 }
 
-/** The RecordStore for tests and the simulator: everything in memory, contiguity asserted. */
+/**
+ * Everything in memory, contiguity asserted. The log node uses it too: its
+ * snapshot carries the store's records (log/io/node-snapshot.ts), so they
+ * survive restarts and compaction, and trimming is what bounds it.
+ */
 export class MemoryRecordStore implements RecordStore {
   private readonly shards = new Map<ShardId, StoredShard>();
+  private bytesHeld = 0;
   appendCalls = 0;
+
+  /** Bytes of every record held. */
+  get bytes(): number {
+    return this.bytesHeld;
+  }
+
+  /** Every shard the store has heard of (held records or not), in no particular order. */
+  shardIds(): ShardId[] {
+    return [...this.shards.keys()];
+  }
 
   append(shard: ShardId, firstSeq: number, records: readonly Buffer[]): void {
     assert(records.length > 0, "empty spill");
@@ -45,7 +60,10 @@ export class MemoryRecordStore implements RecordStore {
     const held = s.records.length - s.head;
     if (held === 0) s.startSeq = Math.max(s.startSeq, firstSeq);
     assert(firstSeq === s.startSeq + held, `store for shard ${String(shard)}: append at ${firstSeq}, expected ${s.startSeq + held}`);
-    for (const r of records) s.records.push(r);
+    for (const r of records) {
+      s.records.push(r);
+      this.bytesHeld += r.length;
+    }
   }
 
   deleteBelow(shard: ShardId, seq: number): void {
@@ -55,6 +73,7 @@ export class MemoryRecordStore implements RecordStore {
       return;
     }
     const drop = Math.min(Math.max(0, seq - s.startSeq), s.records.length - s.head);
+    for (let i = s.head; i < s.head + drop; i++) this.bytesHeld -= (s.records[i] as Buffer).length;
     s.head += drop;
     s.startSeq = Math.max(s.startSeq + drop, seq);
     if (s.head > 1024 && s.head * 2 > s.records.length) {
