@@ -4,7 +4,8 @@
 //
 // Ports (defaults): shard 0's servers on --port, --port+1, ... (the first one
 // normally becomes the primary); log nodes az-a/az-b/az-c serve log clients on
-// --log-port, +1, +2 and talk Raft among themselves on --log-port+100, +101, +102.
+// --log-port, +1, +2 and talk Raft among themselves on --log-port+100, +101, +102;
+// the snapshotter answers PING/INFO on --log-port+200.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -12,6 +13,8 @@ import { randomBytes } from "node:crypto";
 export const LOG_NODE_IDS = ["az-a", "az-b", "az-c"] as const;
 export const RAFT_PORT_OFFSET = 100;
 export const LOG_TICK_MS = 30;
+/** The snapshotter's status port (PING / INFO) is --log-port + this. */
+export const SNAPSHOTTER_PORT_OFFSET = 200;
 
 export interface UpOptions {
   readonly dataDir: string;
@@ -22,6 +25,10 @@ export interface UpOptions {
   readonly logPort: number;
   readonly azDelayMs: number;
   readonly leaseMs: number;
+  /** The snapshotter takes a snapshot once the log is this many records past the newest one. */
+  readonly snapshotEveryRecords?: number;
+  /** The snapshotter trims the log this many records below a new snapshot. */
+  readonly snapshotTrimMargin?: number;
 }
 
 export interface ProcessSpec {
@@ -56,6 +63,10 @@ export interface ClusterState {
 
 export function secretPath(dataDir: string): string {
   return path.join(dataDir, "secret");
+}
+
+export function snapshotDir(dataDir: string): string {
+  return path.join(dataDir, "snapshots");
 }
 
 export function statePath(dataDir: string): string {
@@ -97,8 +108,14 @@ export function layout(o: UpOptions): ProcessSpec[] {
     const port = o.port + i;
     const args = ["server", "--shard", "0", "--bind", o.host, "--port", String(port), "--servers", servers.join(","), "--log", logClientList(o)];
     args.push("--secret-file", secret, "--lease-ms", String(o.leaseMs), "--data-dir", path.join(o.dataDir, `server-${port}`));
+    args.push("--snapshot-dir", snapshotDir(o.dataDir));
     out.push({ name: `shard0-${port}`, kind: "server", shard: 0, port, peerPort: null, args });
   }
+  const snapPort = o.logPort + SNAPSHOTTER_PORT_OFFSET;
+  const snapArgs = ["snapshotter", "--shard", "0", "--log", logClientList(o), "--secret-file", secret, "--snapshot-dir", snapshotDir(o.dataDir), "--bind", o.host, "--port", String(snapPort)];
+  if (o.snapshotEveryRecords !== undefined) snapArgs.push("--every-records", String(o.snapshotEveryRecords));
+  if (o.snapshotTrimMargin !== undefined) snapArgs.push("--trim-margin", String(o.snapshotTrimMargin));
+  out.push({ name: "snapshotter-0", kind: "snapshotter", shard: 0, port: snapPort, peerPort: null, args: snapArgs });
   return out;
 }
 

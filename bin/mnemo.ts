@@ -8,6 +8,10 @@ import { runDurableServer } from "./server-durable";
 import { runUp } from "./up";
 import { runStatus } from "./status";
 import { CHECK_USAGE, checkMain } from "./check";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { intOption, parseOptions } from "./layout";
+import { listenStatus, requestSnapshot, Snapshotter } from "../snapshot/snapshotter";
 
 const USAGE = `usage:
   mnemo log --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003 --data-dir D --secret-file F
@@ -16,14 +20,23 @@ const USAGE = `usage:
   mnemo sim --seed N [--verbose]             one deterministic simulation of the log's Raft group;
                                              exit 0 iff every checker held
   mnemo up [--data-dir ./data] [--port 6379] [--replicas 1] [--log-port 7001] [--az-delay-ms 0]
-        [--lease-ms 2000]                    run a local cluster: three log nodes, a primary and
-                                             its replicas; restarts what dies; Ctrl-C stops all
+        [--lease-ms 2000] [--snapshot-every-records 100000] [--snapshot-trim-margin 1000]
+                                             run a local cluster: three log nodes, a primary and
+                                             its replicas, a snapshotter; restarts what dies;
+                                             Ctrl-C stops all
   mnemo status [--data-dir ./data] [--json]  every process of that cluster, asked live
   mnemo server --standalone [--port 6379] [--bind 127.0.0.1] [--<config-parameter> VALUE ...]
                                              engine only, in memory, no log; any CONFIG
                                              parameter can be given, e.g. --requirepass PW
   mnemo server --shard 0 --port P --servers h:p,... --log az-a=h:p,... --secret-file F
-        [--lease-ms 2000] [--bind 127.0.0.1] one durable server; the log decides primary/replica
+        [--lease-ms 2000] [--bind 127.0.0.1] [--snapshot-dir D]
+                                             one durable server; the log decides primary/replica;
+                                             restores from the newest snapshot in D at start
+  mnemo snapshotter --shard 0 --log az-a=h:p,... --secret-file F --snapshot-dir D
+        [--every-records 100000] [--every-bytes 268435456] [--keep 3] [--trim-margin 1000] [--port P]
+                                             writes, verifies and publishes snapshots; trims the log
+  mnemo snapshot now [--data-dir ./data] [--timeout-ms 120000]
+                                             ask the snapshotter for a snapshot; exit 0 once published
 `;
 
 /** CLI options of `mnemo server` that are not configuration parameters. */
@@ -107,6 +120,64 @@ function watchSupervisor(): void {
 
 const SUPERVISOR_CHECK_MS = 1000;
 
+async function runSnapshotter(args: readonly string[]): Promise<number> {
+  const m = parseOptions(args, ["shard", "log", "secret-file", "snapshot-dir", "every-records", "every-bytes", "keep", "trim-margin", "port", "bind"]);
+  const need = (k: string): string => {
+    const v = m.get(k);
+    if (v === undefined || v === "") throw new Error(`--${k} is required`);
+    return v;
+  };
+  const logNodes = need("log")
+    .split(",")
+    .map((part) => {
+      const hp = /^([^=]+)=(.+):(\d+)$/.exec(part);
+      if (hp === null) throw new Error(`--log: bad entry '${part}' (want id=host:port)`);
+      return { id: hp[1] as string, host: hp[2] as string, port: Number(hp[3]) };
+    });
+  const secret = fs.readFileSync(need("secret-file"), "utf8").trim();
+  if (secret === "") throw new Error("the secret file is empty");
+  const s = new Snapshotter({
+    shard: intOption(m, "shard", 0, 0, 1023),
+    logNodes,
+    secret,
+    dir: path.resolve(need("snapshot-dir")),
+    everyRecords: intOption(m, "every-records", 100_000, 1, Number.MAX_SAFE_INTEGER),
+    everyBytes: intOption(m, "every-bytes", 256 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    keep: intOption(m, "keep", 3, 1, 1000),
+    trimMargin: intOption(m, "trim-margin", 1000, 0, Number.MAX_SAFE_INTEGER),
+    log: (line) => process.stdout.write(`${new Date().toISOString()} snapshotter: ${line}\n`),
+  });
+  await s.init();
+  const statusPort = intOption(m, "port", 0, 0, 65535);
+  if (statusPort > 0) {
+    // Health only: a port still held by a previous incarnation must not stop snapshots.
+    await listenStatus(s, m.get("bind") ?? "127.0.0.1", statusPort).catch((e: unknown) => {
+      process.stdout.write(`snapshotter: status port ${statusPort} unavailable (${e instanceof Error ? e.message : String(e)})\n`);
+    });
+  }
+  const stop = (): void => {
+    s.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.stdout.write(`mnemo snapshotter (shard ${intOption(m, "shard", 0, 0, 1023)}) on ${s.o.dir} (pid ${process.pid})\n`);
+  await s.run();
+  return 0;
+}
+
+async function runSnapshotNow(args: readonly string[]): Promise<number> {
+  if (args[0] !== "now") throw new Error("usage: mnemo snapshot now [--data-dir D] [--timeout-ms N]");
+  const m = parseOptions(args.slice(1), ["data-dir", "timeout-ms"]);
+  const dir = path.join(path.resolve(m.get("data-dir") ?? "./data"), "snapshots");
+  const seq = await requestSnapshot(dir, intOption(m, "timeout-ms", 120_000, 1, 3_600_000));
+  process.stdout.write(`snapshot published at seq ${seq}\n`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd !== "up") watchSupervisor();
@@ -125,6 +196,10 @@ async function main(argv: string[]): Promise<number> {
       return runStatus(rest);
     case "check":
       return checkMain(rest);
+    case "snapshotter":
+      return runSnapshotter(rest);
+    case "snapshot":
+      return runSnapshotNow(rest);
     case "help":
     case "--help":
     case "-h":

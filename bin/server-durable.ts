@@ -5,7 +5,7 @@ import { Engine } from "../engine/engine";
 import { ShardNode, type ServerAddress } from "../cluster/shard-node";
 import type { LogNodeClientAddress } from "../log/client";
 
-const OWN = new Set(["shard", "port", "bind", "servers", "log", "secret-file", "lease-ms", "data-dir"]);
+const OWN = new Set(["shard", "port", "bind", "servers", "log", "secret-file", "lease-ms", "data-dir", "snapshot-dir"]);
 
 interface DurableArgs {
   shard: number;
@@ -15,6 +15,7 @@ interface DurableArgs {
   log: LogNodeClientAddress[];
   secretFile: string;
   leaseMs: number;
+  snapshotDir: string | null;
   config: [string, string][];
 }
 
@@ -57,7 +58,7 @@ export function parseDurableArgs(args: readonly string[]): DurableArgs {
   if (!Number.isInteger(leaseMs) || leaseMs < 100 || leaseMs > 3_600_000) throw new Error("--lease-ms must be an integer in 100..3600000");
   const shard = Number(v.get("shard") ?? "0");
   if (!Number.isInteger(shard) || shard < 0) throw new Error("--shard must be a non-negative integer");
-  return { shard, port, bind, servers, log, secretFile: need("secret-file"), leaseMs, config };
+  return { shard, port, bind, servers, log, secretFile: need("secret-file"), leaseMs, snapshotDir: v.get("snapshot-dir") ?? null, config };
 }
 
 export async function runDurableServer(args: readonly string[]): Promise<void> {
@@ -83,6 +84,7 @@ export async function runDurableServer(args: readonly string[]): Promise<void> {
     config,
     log: (line) => process.stdout.write(`${line}\n`),
     onShutdown: () => process.exit(0),
+    ...(a.snapshotDir !== null ? { snapshotDir: a.snapshotDir } : {}),
   });
   await node.start();
   process.stdout.write(`mnemo server (shard ${a.shard}) listening on ${a.bind}:${a.port} (pid ${process.pid}) as a replica until the log grants it the lease\n`);

@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LogClient } from "../log/client";
-import { parseOptions, pidAlive, readState, secretPath, type ProcessState } from "./layout";
+import { parseOptions, pidAlive, readState, secretPath, snapshotDir, type ProcessState } from "./layout";
+import { seqOfName } from "../snapshot/store";
 import { parseInfo, respCall } from "../resp/call";
 
 const ASK_TIMEOUT_MS = 1000;
@@ -43,6 +44,20 @@ async function askLogNode(p: ProcessState, host: string, secret: string): Promis
   }
 }
 
+/** A snapshotter answers nothing: alive (pidAlive) is its health; the store shows its progress. */
+function snapshotterReport(dataDir: string): Partial<ProcessReport> {
+  let newest: number | null = null;
+  try {
+    for (const n of fs.readdirSync(snapshotDir(dataDir))) {
+      const seq = seqOfName(n);
+      if (seq !== null && (newest === null || seq > newest)) newest = seq;
+    }
+  } catch {
+    // no snapshot directory yet
+  }
+  return { role: "snapshotter", health: "ok", newestSnapshotSeq: newest };
+}
+
 async function askServer(p: ProcessState, host: string): Promise<Partial<ProcessReport>> {
   const r = await respCall(host, p.port, ["INFO", "replication"], ASK_TIMEOUT_MS);
   if (typeof r !== "string") throw new Error("INFO did not answer with text");
@@ -70,7 +85,7 @@ export async function collectStatus(dataDir: string): Promise<{ running: boolean
       const base: ProcessReport = { name: p.name, kind: p.kind, role: "down", pid: p.pid, port: p.port, shard: p.shard, health: "down", restarts: p.restarts };
       if (!pidAlive(p.pid)) return { ...base, pid: null };
       try {
-        const extra = p.kind === "log" ? await askLogNode(p, st.host, secret) : await askServer(p, st.host);
+        const extra = p.kind === "log" ? await askLogNode(p, st.host, secret) : p.kind === "snapshotter" ? snapshotterReport(dataDir) : await askServer(p, st.host);
         return { ...base, ...extra };
       } catch (e) {
         return { ...base, role: "unreachable", error: e instanceof Error ? e.message : String(e) };
@@ -106,8 +121,8 @@ export async function runStatus(args: readonly string[]): Promise<number> {
   const nameOfNode = new Map<string, string>();
   for (const p of s.processes) if (typeof p.nodeId === "string" && p.nodeId !== "") nameOfNode.set(p.nodeId, p.name);
   const rows = s.processes.map((p) => {
-    const seq = p.kind === "log" ? `commit ${String(p.commit ?? "-")}` : `applied ${String(p.applied ?? "-")}`;
-    const extra = p.kind === "log" ? `term ${String(p.term ?? "-")}${shardSummary(p.shards, nameOfNode)}` : p.role === "replica" ? `primary ${String(p.primary ?? "-")}` : `epoch ${String(p.leaseEpoch ?? "-")}`;
+    const seq = p.kind === "log" ? `commit ${String(p.commit ?? "-")}` : p.kind === "snapshotter" ? `snapshot ${String(p.newestSnapshotSeq ?? "-")}` : `applied ${String(p.applied ?? "-")}`;
+    const extra = p.kind === "snapshotter" ? "" : p.kind === "log" ? `term ${String(p.term ?? "-")}${shardSummary(p.shards, nameOfNode)}` : p.role === "replica" ? `primary ${String(p.primary ?? "-")}` : `epoch ${String(p.leaseEpoch ?? "-")}`;
     return [p.name, p.kind, p.role, String(p.pid ?? "-"), String(p.port), seq, extra, p.health];
   });
   const head = ["name", "kind", "role", "pid", "port", "seq", "", "health"];

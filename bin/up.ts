@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { ensureSecret, intOption, layout, parseOptions, pidAlive, readState, writeState, type ClusterState, type ProcessSpec, type ProcessState, type UpOptions } from "./layout";
 import { respCall, RespError } from "../resp/call";
 
-const UP_OPTIONS = ["data-dir", "port", "replicas", "shards", "log-port", "az-delay-ms", "lease-ms", "bind"];
+const UP_OPTIONS = ["data-dir", "port", "replicas", "shards", "log-port", "az-delay-ms", "lease-ms", "bind", "snapshot-every-records", "snapshot-trim-margin"];
 const PRIMARY_WAIT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 const RESTART_DELAY_MS = 500;
@@ -31,6 +31,8 @@ export function parseUpOptions(args: readonly string[]): UpOptions {
     logPort: intOption(m, "log-port", 7001, 1, 65535 - 200),
     azDelayMs: intOption(m, "az-delay-ms", 0, 0, 10_000),
     leaseMs: intOption(m, "lease-ms", 2000, 100, 3_600_000),
+    ...(m.has("snapshot-trim-margin") ? { snapshotTrimMargin: intOption(m, "snapshot-trim-margin", 1000, 0, Number.MAX_SAFE_INTEGER) } : {}),
+    ...(m.has("snapshot-every-records") ? { snapshotEveryRecords: intOption(m, "snapshot-every-records", 100_000, 1, Number.MAX_SAFE_INTEGER) } : {}),
   };
 }
 
@@ -143,7 +145,7 @@ async function waitForPrimary(children: readonly Child[], stopping: () => boolea
 
 function printTable(o: UpOptions, children: readonly Child[], primary: Child): void {
   const rows = children.map((c) => {
-    const role = c.spec.kind === "server" ? (c === primary ? "primary" : "replica") : "log node";
+    const role = c.spec.kind === "server" ? (c === primary ? "primary" : "replica") : c.spec.kind === "log" ? "log node" : "snapshotter";
     const ports = c.spec.peerPort === null ? `${c.spec.port}` : `${c.spec.port} (raft ${c.spec.peerPort})`;
     return [c.spec.name, role, ports, String(c.state.pid ?? "-")];
   });

@@ -29,6 +29,8 @@ import { nodeIdFor, type ClusterNode, type ClusterTopology } from "./topology";
 import { shardCommands, shardInfoFields } from "./shard-commands";
 import { F_WRITE } from "../engine/command";
 import type { Reply } from "../resp/reply";
+import { FsStore, listSnapshots } from "../snapshot/store";
+import { readSnapshot } from "../snapshot/format";
 
 export interface ServerAddress {
   readonly host: string;
@@ -48,6 +50,8 @@ export interface ShardNodeOptions {
   readonly config: readonly (readonly [string, string])[];
   readonly log: (line: string) => void;
   readonly onShutdown?: () => void;
+  /** Directory of the snapshot store: a (re)starting node restores from its newest valid snapshot. */
+  readonly snapshotDir?: string;
 }
 
 /** Records read per request while replaying or tailing. */
@@ -57,6 +61,8 @@ const READ_BYTES_MAX = 4 * 1024 * 1024;
 const CAUGHT_UP_POLL_MS = 5;
 const LOG_RETRY_MS = 100;
 const RENEWS_IN_FLIGHT_MAX = 3;
+/** Consecutive restarts from a snapshot before a node whose log is trimmed halts. */
+const RESYNCS_MAX = 3;
 /** A replica whose last ack is older than this shows as disconnected. */
 const ACK_STALE_MS = 3000;
 /** Commands that read the dataset without naming keys: refused by a primary past its lease. */
@@ -103,6 +109,8 @@ export class ShardNode implements DurableGate, ClusterTopology {
   private electionTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private renewsInFlight = 0;
+  /** Restarts from a snapshot since this node last caught up (see resync). */
+  private resyncs = 0;
   private startedAtMs = 0;
   private caughtUpAtMs = 0;
   /** A restarted node waits once before its first campaign (see restarted()). */
@@ -126,8 +134,9 @@ export class ShardNode implements DurableGate, ClusterTopology {
     const inc = ++this.incarnation;
     this.startedAtMs = nowMs();
     this.heldBack = false;
-    const engine = new Engine({ role: "replica", recordEffects: false });
-    for (const [name, value] of this.o.config) engine.config.set(name, value);
+    const restored = await this.restore();
+    if (inc !== this.incarnation) return;
+    const engine = restored?.engine ?? this.newEngine();
     const server = new Server({ port: this.o.port, host: this.o.host, engine, log: this.o.log, ...(this.o.onShutdown !== undefined ? { onShutdown: this.o.onShutdown } : {}) });
     server.gate = this;
     engine.register(shardCommands(this));
@@ -138,7 +147,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.engine = engine;
     this.server = server;
     this.role = "replica";
-    this.appliedSeq = 0;
+    this.appliedSeq = restored?.seq ?? 0;
     this.caughtUp = false;
     this.caughtUpAtMs = 0;
     this.reader = new RecordReader();
@@ -146,9 +155,67 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.acks = new AckBoard();
     this.ackSender?.close();
     this.ackSender = new AckSender(this.nodeId, () => this.appliedSeq);
+    if (restored !== null) void this.learnPrimary(inc);
     await listenWithRetry(server);
     void this.follow(inc);
     this.scheduleElection(inc, 0);
+  }
+
+  /** A replica-mode engine with this server's configuration. */
+  private newEngine(): Engine {
+    const engine = new Engine({ role: "replica", recordEffects: false });
+    for (const [name, value] of this.o.config) engine.config.set(name, value);
+    return engine;
+  }
+
+  /**
+   * Loads the newest snapshot that validates (an invalid one is logged and
+   * the next older one tried); null without a store or a usable snapshot.
+   * Snapshots are taken at batch boundaries, so the log continues at seq+1
+   * with a fresh RecordReader.
+   */
+  private async restore(): Promise<{ engine: Engine; seq: number } | null> {
+    const dir = this.o.snapshotDir;
+    if (dir === undefined) return null;
+    let store: FsStore;
+    let snaps: { name: string; seq: number }[];
+    try {
+      store = await new FsStore(dir).open();
+      snaps = await listSnapshots(store);
+    } catch (e) {
+      this.o.log(`snapshot store ${dir} is unusable (${e instanceof Error ? e.message : String(e)}); replaying the log from seq 1`);
+      return null;
+    }
+    for (const s of snaps) {
+      const t0 = nowMs();
+      try {
+        const loaded = await readSnapshot(store.get(s.name), { newEngine: () => this.newEngine() });
+        this.o.log(`restored ${loaded.keys} keys from ${s.name} (seq ${loaded.header.seq}) in ${Math.round(nowMs() - t0)} ms; continuing the log from seq ${loaded.header.seq + 1}`);
+        return { engine: loaded.engine, seq: loaded.header.seq };
+      } catch (e) {
+        this.o.log(`snapshot ${s.name} is not usable (${e instanceof Error ? e.message : String(e)}); trying an older one`);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A node restored from a snapshot may start past the primary's ANNOUNCE:
+   * it learns the primary from the log's lease holder until the next one.
+   */
+  private async learnPrimary(inc: number): Promise<void> {
+    let info;
+    try {
+      info = await this.controlClient.shardInfo(this.o.shard);
+    } catch {
+      return;
+    }
+    const lease = info.lease;
+    if (lease === null || inc !== this.incarnation || this.primary !== null) return;
+    const s = this.o.servers.find((x) => nodeIdFor(`shard-${this.o.shard}/${x.host}:${x.port}`) === lease.holder);
+    if (s === undefined || lease.holder === this.nodeId) return;
+    this.primary = { nodeId: lease.holder, host: s.host, port: s.port, epoch: lease.epoch };
+    this.ackSender?.setPrimary(s.host, s.port);
   }
 
   /** Stops serving and closes the log clients. */
@@ -183,7 +250,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
       if (!this.isReplica(inc)) return;
       this.lastLogContactMs = nowMs();
       if (r.kind === "trimmed") {
-        this.halt(`the log is trimmed to ${r.trimPoint} but this node needs seq ${this.appliedSeq + 1} (restore from a snapshot is not built yet)`);
+        void this.resync(inc, r.trimPoint, `the log is trimmed to ${r.trimPoint} but this node needs seq ${this.appliedSeq + 1}`);
         return;
       }
       if (!this.applyBatch(r.firstSeq, r.records, r.tip)) return;
@@ -195,12 +262,44 @@ export class ShardNode implements DurableGate, ClusterTopology {
         if (this.isReplica(inc) && this.halted === null) this.applyBatch(firstSeq, records, tip);
       },
       onTrimmed: (trimPoint) => {
-        if (this.isReplica(inc)) this.halt(`the log is trimmed to ${trimPoint} past this node's position ${this.appliedSeq}`);
+        if (this.isReplica(inc)) void this.resync(inc, trimPoint, `the log is trimmed to ${trimPoint} past this node's position ${this.appliedSeq}`);
       },
       onError: (e) => {
         if (this.isReplica(inc)) this.halt(`following the log failed: ${e.message}`);
       },
     });
+  }
+
+  /**
+   * The log no longer holds the records this replica needs: start a new
+   * incarnation from the newest snapshot if one covers the trim point
+   * (bounded, so a snapshot that fails to load cannot loop), else halt.
+   */
+  private async resync(inc: number, trimPoint: number, why: string): Promise<void> {
+    if (!this.isReplica(inc) || this.halted !== null) return;
+    let newest: number | null = null;
+    if (this.o.snapshotDir !== undefined && this.resyncs < RESYNCS_MAX) {
+      try {
+        newest = (await listSnapshots(await new FsStore(this.o.snapshotDir).open()))[0]?.seq ?? null;
+      } catch {
+        newest = null;
+      }
+    }
+    if (!this.isReplica(inc)) return;
+    if (newest === null || newest + 1 < trimPoint || newest <= this.appliedSeq) {
+      const hint = this.o.snapshotDir === undefined ? "no snapshot store is configured (--snapshot-dir)" : "no usable snapshot covers it";
+      this.halt(`${why} (${hint})`);
+      return;
+    }
+    this.resyncs++;
+    this.o.log(`${why}: restarting from the newest snapshot (seq ${newest})`);
+    this.incarnation++;
+    this.stopTimers();
+    this.tail?.close();
+    this.tail = null;
+    await this.server.close();
+    if ((this.role as ShardNode["role"]) === "stopping") return;
+    await this.startIncarnation();
   }
 
   /** Applies records firstSeq.. in order; false if this node halted. */
@@ -215,6 +314,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     if (records.length > 0) this.ackSender?.applied();
     this.caughtUp = this.appliedSeq >= tip;
     if (this.caughtUp && this.caughtUpAtMs === 0) this.caughtUpAtMs = nowMs();
+    if (this.caughtUp) this.resyncs = 0;
     return true;
   }
 
