@@ -3,57 +3,23 @@
 // of the primary (the replica takes over through the log), kill -9 of the log
 // leader, and a restart of the whole cluster from its data dir.
 import t from "tap";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MNEMO_JS, ROOT } from "./support/server";
+import { startUp as startCluster, stopUp } from "./support/cluster";
 import * as net from "node:net";
 import { encodeRequest, parseReply, respCall, RespError, type RespValue } from "../resp/call";
 
 const PORT = 21379;
 const LOG_PORT = 21001;
 const LEASE_MS = 2000;
-const START_TIMEOUT_MS = 30_000;
 const FAILOVER_BOUND_MS = 20_000;
 
 t.setTimeout(300_000);
 
-interface Up {
-  readonly child: ChildProcess;
-  output(): string;
-  readonly exited: Promise<number | null>;
-}
-
-function startUp(dataDir: string): Promise<Up> {
-  const args = [MNEMO_JS, "up", "--data-dir", dataDir, "--port", String(PORT), "--log-port", String(LOG_PORT), "--replicas", "1", "--lease-ms", String(LEASE_MS)];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    const poll = setInterval(() => {
-      if (out.includes("Mnemo is up")) {
-        clearInterval(poll);
-        resolve({ child, output: () => out, exited });
-      } else if (Date.now() > deadline || child.exitCode !== null) {
-        clearInterval(poll);
-        child.kill("SIGKILL");
-        reject(new Error(`mnemo up did not come up:\n${out}`));
-      }
-    }, 50);
-  });
-}
-
-async function stopUp(up: Up): Promise<void> {
-  if (up.child.exitCode !== null) return;
-  up.child.kill("SIGTERM");
-  const timer = setTimeout(() => up.child.kill("SIGKILL"), 15_000);
-  await up.exited;
-  clearTimeout(timer);
-}
+const startUp = (dataDir: string): ReturnType<typeof startCluster> => startCluster({ dataDir, port: PORT, logPort: LOG_PORT, leaseMs: LEASE_MS });
 
 interface StatusProcess {
   name: string;

@@ -5,12 +5,13 @@
 // answers once published; a restart of the whole cluster keeps every
 // acknowledged key.
 import t from "tap";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { MNEMO_JS, ROOT } from "./support/server";
+import { startUp as startCluster, stopUp } from "./support/cluster";
 import { encodeRequest, parseReply, respCall, RespError, type RespValue } from "../resp/call";
 import { LogClient } from "../log/client";
 import { listSnapshots, FsStore } from "../snapshot/store";
@@ -18,49 +19,13 @@ import { listSnapshots, FsStore } from "../snapshot/store";
 const PORT = 25379;
 const LOG_PORT = 25001;
 const LEASE_MS = 1000;
-const START_TIMEOUT_MS = 30_000;
 const BOUND_MS = 30_000;
 
 t.setTimeout(180_000);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-interface Up {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  output(): string;
-}
-
-function startUp(dataDir: string): Promise<Up> {
-  const args = [MNEMO_JS, "up", "--data-dir", dataDir, "--port", String(PORT), "--log-port", String(LOG_PORT), "--replicas", "1", "--lease-ms", String(LEASE_MS)];
-  args.push("--snapshot-every-records", "200", "--snapshot-trim-margin", "50");
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    const poll = setInterval(() => {
-      if (out.includes("Mnemo is up")) {
-        clearInterval(poll);
-        resolve({ child, exited, output: () => out });
-      } else if (Date.now() > deadline || child.exitCode !== null) {
-        clearInterval(poll);
-        child.kill("SIGKILL");
-        reject(new Error(`mnemo up did not come up:\n${out}`));
-      }
-    }, 50);
-  });
-}
-
-async function stopUp(up: Up): Promise<void> {
-  if (up.child.exitCode !== null) return;
-  up.child.kill("SIGTERM");
-  const timer = setTimeout(() => up.child.kill("SIGKILL"), 15_000);
-  await up.exited;
-  clearTimeout(timer);
-}
+const startUp = (dataDir: string): ReturnType<typeof startCluster> =>
+  startCluster({ dataDir, port: PORT, logPort: LOG_PORT, leaseMs: LEASE_MS, extra: ["--snapshot-every-records", "200", "--snapshot-trim-margin", "50"] });
 
 /** Sends the commands pipelined (`depth` at a time) on one connection; the replies in order. */
 function pipeline(port: number, cmds: readonly string[][], depth: number): Promise<RespValue[]> {
