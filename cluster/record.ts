@@ -8,6 +8,12 @@
 //   effect   = u16 db, u32 argc, argc x (u32 len, len bytes)
 //   ANNOUNCE body = str16 nodeId, str16 host, u16 port, u32 epoch
 //                                                   (the first record of a new primary)
+//   CHECKSUM body = 8 bytes: the running checksum over every record before
+//                   this one (the primary writes one every CHECKSUM_EVERY_RECORDS)
+//
+// The running checksum folds every record's bytes in seq order, from 8 zero
+// bytes before seq 1 (a snapshot carries its value at the snapshot's seq).
+// Every reader recomputes it and stops loudly when a CHECKSUM record disagrees.
 //
 // A batch whose last chunk never made it (its primary died mid-append) is
 // followed by another primary's ANNOUNCE: readers drop the incomplete chunks
@@ -20,6 +26,11 @@ import type { Effect } from "../engine/context";
 export const RECORD_FORMAT_VERSION = 1;
 const TYPE_EFFECTS = 1;
 const TYPE_ANNOUNCE = 2;
+const TYPE_CHECKSUM = 3;
+/** How often the primary writes a CHECKSUM record: after this many records or bytes. */
+export const CHECKSUM_EVERY_RECORDS = 1000;
+export const CHECKSUM_EVERY_BYTES = 1024 * 1024;
+export const CHECKSUM_BYTES = 8;
 /** Refuse absurd counts before allocating for them. */
 const EFFECTS_PER_RECORD_MAX = 16 * 1024 * 1024;
 const ARGS_PER_EFFECT_MAX = 64 * 1024 * 1024;
@@ -31,7 +42,11 @@ export interface Announce {
   readonly epoch: number;
 }
 
-export type ShardRecord = { readonly kind: "effects"; readonly effects: Effect[] } | ({ readonly kind: "announce" } & Announce);
+export type ShardRecord =
+  | { readonly kind: "effects"; readonly effects: Effect[] }
+  | ({ readonly kind: "announce" } & Announce)
+  /** A CHECKSUM record that matched what this reader computed. */
+  | { readonly kind: "checksum" };
 
 export type DecodedRecord = { readonly ok: true; readonly record: ShardRecord } | { readonly ok: false; readonly error: string };
 
@@ -96,6 +111,73 @@ export function encodeAnnounce(a: Announce): Buffer {
   return b;
 }
 
+const FNV_PRIME = 0x01000193;
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** Two 32-bit lanes (CRC-32C and FNV-1a) chained over every record, in seq order. */
+export class RunningChecksum {
+  private crc: number;
+  private fnv: number;
+  /** Records and bytes folded in since the last CHECKSUM record (the primary's schedule). */
+  sinceChecksum = 0;
+  bytesSinceChecksum = 0;
+
+  /** A CHECKSUM record is due. */
+  get due(): boolean {
+    return this.sinceChecksum >= CHECKSUM_EVERY_RECORDS || this.bytesSinceChecksum >= CHECKSUM_EVERY_BYTES;
+  }
+
+  /** A CHECKSUM record was just folded in. */
+  restart(): void {
+    this.sinceChecksum = 0;
+    this.bytesSinceChecksum = 0;
+  }
+
+  constructor(initial: Uint8Array = new Uint8Array(CHECKSUM_BYTES)) {
+    const b = Buffer.from(initial.buffer, initial.byteOffset, initial.byteLength);
+    this.crc = b.readUInt32LE(0);
+    this.fnv = b.readUInt32LE(4);
+  }
+
+  fold(rec: Uint8Array): void {
+    let c = ~this.crc;
+    let f = this.fnv ^ rec.length;
+    for (let i = 0; i < rec.length; i++) {
+      const x = rec[i] as number;
+      c = (CRC_TABLE[(c ^ x) & 0xff] as number) ^ (c >>> 8);
+      f = Math.imul(f ^ x, FNV_PRIME);
+    }
+    this.crc = ~c >>> 0;
+    this.fnv = f >>> 0;
+    this.sinceChecksum++;
+    this.bytesSinceChecksum += rec.length;
+  }
+
+  value(): Buffer {
+    const b = Buffer.allocUnsafe(CHECKSUM_BYTES);
+    b.writeUInt32LE(this.crc, 0);
+    b.writeUInt32LE(this.fnv, 4);
+    return b;
+  }
+}
+
+export function encodeChecksum(value: Uint8Array): Buffer {
+  const b = Buffer.allocUnsafe(HEADER_BYTES + CHECKSUM_BYTES);
+  b[0] = RECORD_FORMAT_VERSION;
+  b[1] = TYPE_CHECKSUM;
+  b[2] = 0;
+  b.set(value, HEADER_BYTES);
+  return b;
+}
+
 class Cursor {
   o = 0;
   constructor(readonly b: Buffer) {}
@@ -134,6 +216,19 @@ class Cursor {
  */
 export class RecordReader {
   private parts: Buffer[] = [];
+  readonly running: RunningChecksum;
+  /** CHECKSUM records that matched. */
+  checksumsVerified = 0;
+
+  /** initial: the running checksum before the first record fed (zeros before seq 1). */
+  constructor(initial?: Uint8Array) {
+    this.running = new RunningChecksum(initial);
+  }
+
+  /** The running checksum over every record fed so far. */
+  get checksum(): Buffer {
+    return this.running.value();
+  }
 
   /** Chunks held for a batch still missing its last record. */
   get partial(): boolean {
@@ -142,6 +237,21 @@ export class RecordReader {
 
   /** null: the record was a chunk of a batch that continues. */
   push(b: Buffer): DecodedRecord | null {
+    const before = b.length >= HEADER_BYTES && b[1] === TYPE_CHECKSUM ? this.running.value() : null;
+    this.running.fold(b);
+    if (before !== null && b.length === HEADER_BYTES + CHECKSUM_BYTES && (b[0] as number) <= RECORD_FORMAT_VERSION) {
+      const logged = b.subarray(HEADER_BYTES);
+      if (!logged.equals(before)) {
+        return { ok: false, error: `running checksum mismatch: the log says ${logged.toString("hex")}, this node computed ${before.toString("hex")} over the records before it` };
+      }
+      this.running.restart();
+      this.checksumsVerified++;
+      return { ok: true, record: { kind: "checksum" } };
+    }
+    return this.decode(b);
+  }
+
+  private decode(b: Buffer): DecodedRecord | null {
     if (b.length < HEADER_BYTES) return { ok: false, error: "record shorter than its header" };
     const version = b[0] as number;
     if (version > RECORD_FORMAT_VERSION) {
@@ -168,6 +278,8 @@ export class RecordReader {
           const epoch = c.u32();
           return { ok: true, record: { kind: "announce", nodeId, host, port, epoch } };
         }
+        case TYPE_CHECKSUM:
+          return { ok: false, error: `malformed checksum record (${b.length} bytes)` };
         default:
           return { ok: false, error: `unknown record type ${String(b[1])}` };
       }

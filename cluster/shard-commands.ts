@@ -118,6 +118,7 @@ function replicationFields(node: ShardNode): InfoField[] {
     ["mnemo_lease_remaining_ms", node.leaseRemainingMs],
     ["mnemo_held_replies", node.pendingReplies],
     ["mnemo_halted", node.halted ?? ""],
+    ["mnemo_checksums_verified", node.reader.checksumsVerified],
   ];
   if (node.role === "primary") {
     const replicas = node.nodes().filter((n) => n.id !== node.nodeId);

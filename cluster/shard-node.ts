@@ -20,7 +20,7 @@ import { err } from "../resp/reply";
 import { LogClient, type LogNodeClientAddress } from "../log/client";
 import { Appender, type AppendFailure } from "./appender";
 import type { Connection } from "./connection";
-import { encodeAnnounce, encodeEffects, RecordReader, type Announce } from "./record";
+import { encodeAnnounce, encodeChecksum, encodeEffects, RecordReader, type Announce } from "./record";
 import { Server, type DurableGate } from "./server";
 import { Tracker } from "./tracker";
 import { AckBoard, AckSender } from "./acks";
@@ -100,7 +100,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
   private ackSender: AckSender | null = null;
   private tail: { close(): void } | null = null;
   private incarnation = 0;
-  private reader = new RecordReader();
+  reader = new RecordReader();
   private lease: Lease | null = null;
   private tracker: Tracker | null = null;
   private appender: Appender | null = null;
@@ -150,7 +150,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.appliedSeq = restored?.seq ?? 0;
     this.caughtUp = false;
     this.caughtUpAtMs = 0;
-    this.reader = new RecordReader();
+    this.reader = new RecordReader(restored?.logChecksum);
     this.primary = null;
     this.acks = new AckBoard();
     this.ackSender?.close();
@@ -174,7 +174,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
    * Snapshots are taken at batch boundaries, so the log continues at seq+1
    * with a fresh RecordReader.
    */
-  private async restore(): Promise<{ engine: Engine; seq: number } | null> {
+  private async restore(): Promise<{ engine: Engine; seq: number; logChecksum: Uint8Array } | null> {
     const dir = this.o.snapshotDir;
     if (dir === undefined) return null;
     let store: FsStore;
@@ -191,7 +191,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
       try {
         const loaded = await readSnapshot(store.get(s.name), { newEngine: () => this.newEngine() });
         this.o.log(`restored ${loaded.keys} keys from ${s.name} (seq ${loaded.header.seq}) in ${Math.round(nowMs() - t0)} ms; continuing the log from seq ${loaded.header.seq + 1}`);
-        return { engine: loaded.engine, seq: loaded.header.seq };
+        return { engine: loaded.engine, seq: loaded.header.seq, logChecksum: loaded.header.logChecksum };
       } catch (e) {
         this.o.log(`snapshot ${s.name} is not usable (${e instanceof Error ? e.message : String(e)}); trying an older one`);
       }
@@ -331,6 +331,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
       return false;
     }
     const r = d.record;
+    if (r.kind === "checksum") return true;
     if (r.kind === "announce") {
       this.primary = r;
       if (r.nodeId !== this.nodeId) this.ackSender?.setPrimary(r.host, r.port);
@@ -446,7 +447,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
       },
     });
     const me: Announce = { nodeId: this.nodeId, host: this.o.host, port: this.o.port, epoch };
-    this.tracker.sealed(this.appender.submit([encodeAnnounce(me)]));
+    this.tracker.sealed(this.submit([encodeAnnounce(me)]));
     this.primary = me;
     this.renewTimer = setInterval(() => void this.renew(inc), Math.max(10, Math.floor(this.o.leaseMs / 4)));
     this.o.log(`took the lease (epoch ${epoch}) at seq ${tipSeq}: this node is the primary`);
@@ -502,8 +503,23 @@ export class ShardNode implements DurableGate, ClusterTopology {
     const tracker = this.tracker;
     if (this.role !== "primary" || appender === null || tracker === null) return;
     if (this.engine.effectsPending === 0 || !appender.hasCapacity) return;
-    const seq = appender.submit(encodeEffects(this.engine.takeEffects()));
+    const seq = this.submit(encodeEffects(this.engine.takeEffects()));
     tracker.sealed(seq);
+  }
+
+  /**
+   * Hands records to the log in seq order, folding them into the running
+   * checksum this node carried over from replaying the log, and writes a
+   * CHECKSUM record first when one is due.
+   */
+  private submit(records: Buffer[]): number {
+    const running = this.reader.running;
+    const out = running.due ? [encodeChecksum(running.value()), ...records] : records;
+    for (const r of out) {
+      running.fold(r);
+      if (out !== records && r === out[0]) running.restart();
+    }
+    return (this.appender as Appender).submit(out);
   }
 
   private committed(seq: number): void {

@@ -45,7 +45,6 @@ const PENDING_PREFIX = "pending-";
 const READ_COUNT_MAX = 1024;
 const READ_BYTES_MAX = 4 * 1024 * 1024;
 /** The log checksum is not computed by the primary yet: snapshots record zeros. */
-const NO_LOG_CHECKSUM = new Uint8Array(8);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const msg = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -62,6 +61,8 @@ export class Snapshotter {
   private readSeq = 0;
   /** Highest seq at which the reader held no partial batch: the engine's state is exactly this seq. */
   private boundarySeq = 0;
+  /** The log's running checksum at boundarySeq (recorded in the snapshot, so a restore can go on checking). */
+  private boundaryChecksum: Buffer = new RecordReader().checksum;
   /** Record bytes applied since the newest snapshot. */
   private bytesSince = 0;
   /** Seq of the newest published snapshot (0: none). */
@@ -90,6 +91,8 @@ export class Snapshotter {
         const loaded = await readSnapshot(this.store.get(s.name), { newEngine: snapshotEngine });
         this.engine = loaded.engine;
         this.readSeq = this.boundarySeq = this.newestSeq = loaded.header.seq;
+        this.reader = new RecordReader(loaded.header.logChecksum);
+        this.boundaryChecksum = this.reader.checksum;
         this.o.log(`loaded ${s.name}: ${loaded.keys} keys at seq ${loaded.header.seq}`);
         return;
       } catch (e) {
@@ -146,7 +149,10 @@ export class Snapshotter {
       if (!d.ok) throw new Error(`record ${this.readSeq}: ${d.error}`);
       if (d.record.kind === "effects") this.engine.apply(d.record.effects);
     }
-    if (!this.reader.partial) this.boundarySeq = this.readSeq;
+    if (!this.reader.partial) {
+      this.boundarySeq = this.readSeq;
+      this.boundaryChecksum = this.reader.checksum;
+    }
   }
 
   /** Writes, verifies, publishes, retains and trims; returns the published seq. */
@@ -156,12 +162,13 @@ export class Snapshotter {
     const pending = `${PENDING_PREFIX}${name}`;
     const t0 = Date.now();
     const digest = this.engine.digest();
-    await this.store.put(pending, snapshotChunks(this.engine, { seq, logChecksum: NO_LOG_CHECKSUM, createdAtMs: Date.now() }));
+    await this.store.put(pending, snapshotChunks(this.engine, { seq, logChecksum: this.boundaryChecksum, createdAtMs: Date.now() }));
     let loaded;
     try {
       loaded = await readSnapshot(this.store.get(pending), { newEngine: snapshotEngine });
       if (loaded.header.seq !== seq) throw new Error(`it reads back at seq ${loaded.header.seq}, not ${seq}`);
       if (loaded.header.digest !== digest) throw new Error(`its digest ${loaded.header.digest} differs from the engine's ${digest}`);
+      if (!loaded.header.logChecksum.equals(this.boundaryChecksum)) throw new Error("it reads back with another running checksum");
     } catch (e) {
       await this.store.delete(pending);
       throw new Error(`snapshot at seq ${seq} failed verification: ${msg(e)}`);

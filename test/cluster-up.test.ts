@@ -221,6 +221,9 @@ t.test("mnemo up: failover and restarts lose no acknowledged write", { timeout: 
     if (replicaDigest !== digest) await sleep(100);
   }
   t.equal(replicaDigest, digest, "the replica's dataset is digest-identical to the primary's");
+  const replicaInfo = await call((await primaryPort()) === PORT ? PORT + 1 : PORT, ["INFO", "replication"]);
+  const verified = Number(/mnemo_checksums_verified:(\d+)/.exec(String(replicaInfo))?.[1] ?? "0");
+  t.ok(verified > 0, `the replica checked ${verified} of the primary's running-checksum records`);
 
   await stopUp(up);
   up = await startUp(dataDir);
