@@ -5,8 +5,12 @@ import type { CommandSpec } from "../engine/command";
 import type { Ctx } from "../engine/context";
 import { parseInt64 } from "../engine/num";
 import type { Connection } from "./connection";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { requestSnapshot } from "../snapshot/snapshotter";
+import { seqOfName } from "../snapshot/store";
 import type { InfoField } from "../engine/stats";
-import { array, bulk, bulks, err, int, NONE, type Reply } from "../resp/reply";
+import { array, bulk, bulks, err, int, NONE, simple, type Reply } from "../resp/reply";
 import type { ShardNode } from "./shard-node";
 
 export function shardCommands(node: ShardNode): CommandSpec[] {
@@ -30,6 +34,33 @@ export function shardCommands(node: ShardNode): CommandSpec[] {
       run: (ctx, argv) => waitCommand(node, ctx, argv),
     },
     {
+      name: "bgsave",
+      arity: -1,
+      flags: ["admin", "noscript"],
+      keys: [0, 0, 0],
+      effects: "none",
+      group: "server",
+      run: (_ctx, argv) => bgsave(node, argv),
+    },
+    {
+      name: "save",
+      arity: 1,
+      flags: ["admin", "noscript", "no_multi"],
+      keys: [0, 0, 0],
+      effects: "none",
+      group: "server",
+      run: (ctx) => save(node, ctx),
+    },
+    {
+      name: "lastsave",
+      arity: 1,
+      flags: ["fast", "loading", "stale"],
+      keys: [0, 0, 0],
+      effects: "none",
+      group: "server",
+      run: () => int(lastSaveSeconds(node)),
+    },
+    {
       name: "replconf",
       arity: -1,
       flags: ["admin", "noscript", "loading", "stale", "allow_busy"],
@@ -39,6 +70,66 @@ export function shardCommands(node: ShardNode): CommandSpec[] {
       run: (_ctx, argv) => replconf(node, argv),
     },
   ];
+}
+
+/** How long SAVE / BGSAVE wait for the snapshotter to publish. */
+const SNAPSHOT_WAIT_MS = 10 * 60 * 1000;
+let saveInProgress = false;
+
+/**
+ * Snapshots are the snapshotter's job (nothing forks here): BGSAVE asks it for
+ * one and returns at once; SAVE waits until it is published.
+ */
+function askSnapshotter(node: ShardNode, done: (err: Error | null) => void): Reply | null {
+  const dir = node.o.snapshotDir;
+  if (dir === undefined) return err("ERR no snapshotter is configured for this server (--snapshot-dir)");
+  saveInProgress = true;
+  requestSnapshot(dir, SNAPSHOT_WAIT_MS).then(
+    () => {
+      saveInProgress = false;
+      done(null);
+    },
+    (e: unknown) => {
+      saveInProgress = false;
+      done(e instanceof Error ? e : new Error(String(e)));
+    },
+  );
+  return null;
+}
+
+function bgsave(node: ShardNode, argv: readonly string[]): Reply {
+  const schedule = argv.length === 2 && (argv[1] ?? "").toLowerCase() === "schedule";
+  if (argv.length > 2 || (argv.length === 2 && !schedule)) return err("ERR syntax error");
+  if (saveInProgress) return schedule ? simple("Background saving scheduled") : err("ERR Background save already in progress");
+  return askSnapshotter(node, (e) => {
+    if (e !== null) node.o.log(`BGSAVE: ${e.message}`);
+  }) ?? simple("Background saving started");
+}
+
+function save(node: ShardNode, ctx: Ctx): Reply {
+  const conn = ctx.session.conn as Connection | null;
+  if (saveInProgress) return err("ERR Background save already in progress");
+  if (conn === null) return err("ERR SAVE needs a client connection");
+  const refused = askSnapshotter(node, (e) => conn.unblock(e === null ? simple("OK") : err(`ERR ${e.message}`)));
+  if (refused !== null) return refused;
+  conn.block({ kind: "command", cancel: () => null });
+  return NONE;
+}
+
+/** Unix seconds of the newest published snapshot (0 when there is none). */
+function lastSaveSeconds(node: ShardNode): number {
+  const dir = node.o.snapshotDir;
+  if (dir === undefined) return 0;
+  let newest = 0;
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (seqOfName(name) === null) continue;
+      newest = Math.max(newest, fs.statSync(path.join(dir, name)).mtimeMs);
+    }
+  } catch {
+    return 0;
+  }
+  return Math.floor(newest / 1000);
 }
 
 /** REPLCONF ACK <seq> <nodeId>: a replica reports what it has applied (no reply, as in Redis). */

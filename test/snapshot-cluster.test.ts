@@ -124,6 +124,16 @@ t.test("snapshots: publish, trim, restore a killed replica, restart the cluster"
   const now = spawnSync(process.execPath, [MNEMO_JS, "snapshot", "now", "--data-dir", dataDir, "--timeout-ms", "20000"], { cwd: ROOT, encoding: "utf8", timeout: 30_000 });
   t.equal(now.status, 0, `mnemo snapshot now: ${now.stdout.trim()} ${now.stderr.trim()}`);
 
+  // SAVE and BGSAVE are answered by asking the snapshotter (nothing forks):
+  // SAVE returns once a newer snapshot is published, which LASTSAVE reports.
+  const savePort = await primaryPort();
+  await write(50, "c");
+  t.equal(await respCall("127.0.0.1", savePort, ["SAVE"], 30_000), "OK", "SAVE returns once the snapshotter has published");
+  const last = await respCall("127.0.0.1", savePort, ["LASTSAVE"], 3000);
+  t.ok(typeof last === "number" && Math.abs(last - Date.now() / 1000) < 60, `LASTSAVE is the newest snapshot's time (${String(last)})`);
+  await write(50, "d");
+  t.equal(await respCall("127.0.0.1", savePort, ["BGSAVE"], 3000), "Background saving started");
+
   // Status shows the snapshotter.
   const st = spawnSync(process.execPath, [MNEMO_JS, "status", "--data-dir", dataDir, "--json"], { cwd: ROOT, encoding: "utf8", timeout: 10_000 });
   const procs = (JSON.parse(st.stdout) as { processes: { name: string; kind: string; health: string; pid: number | null }[] }).processes;
