@@ -19,28 +19,9 @@ RPLAIN=${REDIS_PORT_PLAIN:-6392}
 RAOF=${REDIS_PORT_AOF:-6393}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-durable.XXXXXX")
-PIDS=()
-
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then echo "durable bench: logs in $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-
-wait_ping() {
-  for _ in $(seq 300); do
-    [[ "$(redis-cli -p "$1" ping 2>/dev/null)" == PONG ]] && return 0
-    sleep 0.1
-  done
-  echo "durable bench: nothing answers on port $1" >&2
-  exit 1
-}
+BENCH_NAME=durable
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
 
 redis-server --port "$RPLAIN" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP" >"$TMP/redis-plain.log" 2>&1 &
 PIDS+=($!)

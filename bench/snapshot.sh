@@ -22,30 +22,10 @@ RPORT=${SNAP_REDIS_PORT:-26390}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 MNEMO="$ROOT/dist/bin/mnemo.js"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/mnemo-snapshot.XXXXXX")
+BENCH_NAME=snapshot
+# shellcheck source=bench/common.sh
+source "$HERE/common.sh"
 D="$TMP/mnemo"
-PIDS=()
-
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  done
-  if [[ "${BENCH_KEEP:-0}" == 1 ]]; then echo "snapshot bench: logs in $TMP" >&2; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-
-die() { echo "snapshot bench: $*" >&2; exit 1; }
-
-wait_ping() {
-  for _ in $(seq 300); do
-    [[ "$(redis-cli -p "$1" ping 2>/dev/null)" == PONG ]] && return 0
-    sleep 0.1
-  done
-  die "nothing answers on port $1"
-}
 
 now_ms() { date +%s%3N; }
 info_field() { redis-cli -p "$1" info "$2" 2>/dev/null | tr -d '\r' | sed -n "s/^$3://p"; }

@@ -74,7 +74,6 @@ export function shardCommands(node: ShardNode): CommandSpec[] {
 
 /** How long SAVE / BGSAVE wait for the snapshotter to publish. */
 const SNAPSHOT_WAIT_MS = 10 * 60 * 1000;
-let saveInProgress = false;
 
 /**
  * Snapshots are the snapshotter's job (nothing forks here): BGSAVE asks it for
@@ -83,14 +82,14 @@ let saveInProgress = false;
 function askSnapshotter(node: ShardNode, done: (err: Error | null) => void): Reply | null {
   const dir = node.o.snapshotDir;
   if (dir === undefined) return err("ERR no snapshotter is configured for this server (--snapshot-dir)");
-  saveInProgress = true;
+  node.snapshotRequested = true;
   requestSnapshot(dir, SNAPSHOT_WAIT_MS).then(
     () => {
-      saveInProgress = false;
+      node.snapshotRequested = false;
       done(null);
     },
     (e: unknown) => {
-      saveInProgress = false;
+      node.snapshotRequested = false;
       done(e instanceof Error ? e : new Error(String(e)));
     },
   );
@@ -100,7 +99,7 @@ function askSnapshotter(node: ShardNode, done: (err: Error | null) => void): Rep
 function bgsave(node: ShardNode, argv: readonly string[]): Reply {
   const schedule = argv.length === 2 && (argv[1] ?? "").toLowerCase() === "schedule";
   if (argv.length > 2 || (argv.length === 2 && !schedule)) return err("ERR syntax error");
-  if (saveInProgress) return schedule ? simple("Background saving scheduled") : err("ERR Background save already in progress");
+  if (node.snapshotRequested) return schedule ? simple("Background saving scheduled") : err("ERR Background save already in progress");
   return askSnapshotter(node, (e) => {
     if (e !== null) node.o.log(`BGSAVE: ${e.message}`);
   }) ?? simple("Background saving started");
@@ -108,7 +107,7 @@ function bgsave(node: ShardNode, argv: readonly string[]): Reply {
 
 function save(node: ShardNode, ctx: Ctx): Reply {
   const conn = ctx.session.conn as Connection | null;
-  if (saveInProgress) return err("ERR Background save already in progress");
+  if (node.snapshotRequested) return err("ERR Background save already in progress");
   if (conn === null) return err("ERR SAVE needs a client connection");
   const refused = askSnapshotter(node, (e) => conn.unblock(e === null ? simple("OK") : err(`ERR ${e.message}`)));
   if (refused !== null) return refused;

@@ -91,6 +91,8 @@ export class ShardNode implements DurableGate, ClusterTopology {
   /** The current primary, as the log announced it. */
   primary: Announce | null = null;
   halted: string | null = null;
+  /** SAVE/BGSAVE asked the snapshotter for a snapshot that is not published yet. */
+  snapshotRequested = false;
   lastLogContactMs = 0;
   private readonly appendClient: LogClient;
   private readonly controlClient: LogClient;

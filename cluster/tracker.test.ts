@@ -53,3 +53,17 @@ t.test("a key rewritten by a later batch stays dirty when the earlier one commit
   t.equal(tracker.waitFor(0, ["k"], false), 12);
   t.equal(tracker.dirtyKeys, 1);
 });
+
+t.test("under steady load committed keys are swept while later batches are still pending", async (t) => {
+  const { engine, tracker } = setup();
+  for (let i = 0; i < 70_000; i++) engine.execute(["SET", `k${i}`, "v"]);
+  engine.takeEffects();
+  tracker.sealed(11);
+  engine.execute(["SET", "z", "v"]);
+  engine.takeEffects();
+  tracker.sealed(12);
+  tracker.committed(11);
+  t.equal(tracker.waitFor(0, ["k5"], false), 0, "a key of the committed batch is clean");
+  t.equal(tracker.waitFor(0, ["z"], false), 12, "the pending batch's key is still dirty");
+  t.equal(tracker.dirtyKeys, 1);
+});

@@ -11,19 +11,22 @@
 // So no client ever observes a write the log could still lose.
 import type { Engine } from "../engine/engine";
 
-/** Dirty-key entries dropped per commit at most; the rest go on the next commit. */
-const PRUNE_PER_COMMIT_MAX = 100_000;
+/** The dirty-key maps are swept of committed entries once they pass this many (and doubled since the last sweep). */
+const SWEEP_ENTRIES_MIN = 65_536;
 
 export class Tracker {
   /** Seq of the newest record handed to the log (sealed). */
   sealedSeq: number;
   /** Highest seq the log has committed (every seq up to it is committed). */
   committedSeq: number;
-  /** Per db: key -> seq of the newest batch that wrote it. */
-  private readonly dirty = new Map<number, Map<string, number>>();
-  /** Keys written per sealed-but-uncommitted batch, for pruning on commit. */
-  private readonly written: { seq: number; keys: [number, string][] }[] = [];
-  private openKeys: [number, string][] = [];
+  /**
+   * Per db: key -> seq of the newest batch that wrote it. Entries at or below
+   * committedSeq are clean and ignored; they are dropped all at once when
+   * nothing is pending, or by an amortized sweep under steady load.
+   */
+  private dirty = new Map<number, Map<string, number>>();
+  private entries = 0;
+  private entriesAfterSweep = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -49,15 +52,14 @@ export class Tracker {
       m = new Map();
       this.dirty.set(db, m);
     }
+    const size = m.size;
     m.set(key, this.openSeq);
-    this.openKeys.push([db, key]);
+    if (m.size !== size) this.entries++;
   }
 
   /** The open batch was handed to the log as `seq`. */
   sealed(seq: number): void {
     this.sealedSeq = seq;
-    this.written.push({ seq, keys: this.openKeys });
-    this.openKeys = [];
   }
 
   /** The newest pending seq a keyless read may have observed; 0 when nothing is pending. */
@@ -85,23 +87,30 @@ export class Tracker {
   committed(seq: number): void {
     if (seq <= this.committedSeq) return;
     this.committedSeq = seq;
-    let budget = PRUNE_PER_COMMIT_MAX;
-    while (this.written.length > 0 && budget > 0) {
-      const b = this.written[0] as { seq: number; keys: [number, string][] };
-      if (b.seq > seq) break;
-      this.written.shift();
-      for (const [db, key] of b.keys) {
-        const m = this.dirty.get(db);
-        if (m !== undefined && m.get(key) === b.seq) m.delete(key);
-      }
-      budget -= b.keys.length;
+    if (this.entries === 0) return;
+    if (this.latestPending() === 0) {
+      this.dirty = new Map();
+      this.entries = this.entriesAfterSweep = 0;
+    } else if (this.entries >= SWEEP_ENTRIES_MIN && this.entries >= 2 * this.entriesAfterSweep) {
+      this.sweep();
     }
+  }
+
+  private sweep(): void {
+    let left = 0;
+    for (const m of this.dirty.values()) {
+      for (const [k, s] of m) {
+        if (s <= this.committedSeq) m.delete(k);
+        else left++;
+      }
+    }
+    this.entries = this.entriesAfterSweep = left;
   }
 
   /** Uncommitted dirty keys (INFO, tests). */
   get dirtyKeys(): number {
     let n = 0;
-    for (const m of this.dirty.values()) n += m.size;
+    for (const m of this.dirty.values()) for (const s of m.values()) if (s > this.committedSeq) n++;
     return n;
   }
 }

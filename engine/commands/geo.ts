@@ -241,7 +241,7 @@ interface Search {
   withHash: boolean;
   withCoord: boolean;
   sort: "none" | "asc" | "desc";
-  any: boolean;
+  firstFound: boolean;
   count: number;
   storeKey: string | null;
   storeDist: boolean;
@@ -260,7 +260,7 @@ function newSearch(): Search {
     withHash: false,
     withCoord: false,
     sort: "none",
-    any: false,
+    firstFound: false,
     count: 0,
     storeKey: null,
     storeDist: false,
@@ -313,7 +313,7 @@ function parseOption(q: Search, argv: readonly string[], i: number, flags: numbe
       q.withCoord = true;
       return i;
     case "any":
-      q.any = true;
+      q.firstFound = true;
       return i;
     case "asc":
     case "desc":
@@ -403,7 +403,7 @@ function checkSearch(q: Search, argv: readonly string[], flags: number): Search 
   }
   if (flags & SEARCH && !(q.fromMember || q.fromLonLat)) return err(`ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for ${name}`);
   if (flags & SEARCH && q.radius === null && q.box === null) return err(`ERR exactly one of BYRADIUS and BYBOX can be specified for ${name}`);
-  if (q.any && q.count === 0) return ERR_ANY;
+  if (q.firstFound && q.count === 0) return ERR_ANY;
   return q;
 }
 
@@ -463,8 +463,8 @@ function georadiusGeneric(ctx: Ctx, argv: string[], flags: number): Reply {
     return storeResult(ctx, q.storeKey, false, []);
   }
   // COUNT without an order keeps the nearest ones; ANY takes the first found.
-  if (q.count !== 0 && q.sort === "none" && !q.any) q.sort = "asc";
-  const points = searchPoints(found, shapeOf(q), q.any ? q.count : 0);
+  if (q.count !== 0 && q.sort === "none" && !q.firstFound) q.sort = "asc";
+  const points = searchPoints(found, shapeOf(q), q.firstFound ? q.count : 0);
   if (points.length === 0 && q.storeKey === null) return EMPTY_ARRAY;
   // A stable sort: equal distances keep the order the cells were scanned in.
   if (q.sort !== "none") {
