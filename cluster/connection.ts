@@ -8,10 +8,11 @@
 // unblocked, and resumes in order. Resuming is always scheduled by the host on a
 // later turn, never run re-entrantly, because the writer is shared.
 import type { Socket } from "node:net";
-import { RespDecoder } from "../resp/decoder";
+import { RespDecoder, type NameLookup } from "../resp/decoder";
 import { encodeReply, type RespWriter } from "../resp/encoder";
 import type { Reply } from "../resp/reply";
 import type { Session } from "../engine/session";
+import { wallNowMs } from "../engine/clock";
 
 /** Stop reading from a client whose unread replies pass this many bytes. */
 const OUTPUT_BYTES_PAUSE = 64 * 1024 * 1024;
@@ -39,6 +40,8 @@ export interface ConnectionHost {
   handle(conn: Connection, argv: string[]): Reply | Hold;
   /** The shared writer replies are encoded into. */
   readonly writer: RespWriter;
+  /** Command names the decoder can reuse instead of allocating. */
+  readonly commandNames: NameLookup;
   queryBytesMax(): number;
   bulkBytesMax(): number;
   /** Asks the host to call `conn.process()` on a later turn. */
@@ -91,35 +94,44 @@ export class Connection {
     readonly session: Session,
     private readonly host: ConnectionHost,
   ) {
-    this.decoder = new RespDecoder({ bulkBytesMax: host.bulkBytesMax() });
+    this.decoder = new RespDecoder({ bulkBytesMax: host.bulkBytesMax() }, host.commandNames);
     this.addr = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
     this.laddr = `${socket.localAddress ?? "?"}:${socket.localPort ?? 0}`;
     const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
     this.fd = handle?.fd ?? -1;
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", () => this.destroy());
     socket.on("close", () => this.destroy());
     socket.on("drain", () => this.onDrain());
   }
 
-  private onData(chunk: Buffer): void {
+  /**
+   * Bytes read from the socket into `buf[0, nread)`, a buffer the server
+   * reuses for every read of every client (the socket's `onread` option):
+   * the decoder reads the requests straight out of it and keeps a copy of
+   * only what is left unconsumed.
+   */
+  onRead(nread: number, buf: Buffer): void {
     if (this.closing || this.closed) return;
-    this.host.countNet(chunk.length, 0);
+    this.host.countNet(nread, 0);
     // Any traffic counts as activity for the idle timeout, as in Redis.
-    this.session.lastInteractionMs = Date.now();
+    this.session.lastInteractionMs = wallNowMs();
     const decoder = this.decoder;
     decoder.limits.bulkBytesMax = this.host.bulkBytesMax();
-    decoder.feed(chunk);
-    const buffered = decoder.buffered;
-    if (buffered > this.queryPeakBytes) this.queryPeakBytes = buffered;
-    if (buffered > this.host.queryBytesMax()) {
-      // Redis closes such a client without a reply (client-query-buffer-limit).
-      this.host.clientError(this, `closing client that reached max query buffer length (qbuf=${buffered})`);
-      this.destroy();
-      return;
+    decoder.feed(buf.subarray(0, nread), true);
+    try {
+      const buffered = decoder.buffered;
+      if (buffered > this.queryPeakBytes) this.queryPeakBytes = buffered;
+      if (buffered > this.host.queryBytesMax()) {
+        // Redis closes such a client without a reply (client-query-buffer-limit).
+        this.host.clientError(this, `closing client that reached max query buffer length (qbuf=${buffered})`);
+        this.destroy();
+        return;
+      }
+      this.process();
+    } finally {
+      decoder.detach();
     }
-    this.process();
   }
 
   /**
@@ -180,10 +192,19 @@ export class Connection {
   flush(): void {
     const w = this.host.writer;
     if (w.length > 0 && !this.closed) {
-      const bytes = w.take();
-      this.host.countNet(0, bytes.length);
-      this.socket.write(bytes);
-      if (!this.outputPaused && this.socket.writableLength > OUTPUT_BYTES_PAUSE) {
+      const socket = this.socket;
+      this.host.countNet(0, w.length);
+      if (socket.writableLength === 0) {
+        // Usually the kernel takes the bytes at once and nothing keeps them:
+        // write straight from the shared buffer. If some stayed queued, the
+        // socket now owns that buffer and the writer moves to a new one.
+        socket.write(w.peek());
+        if (socket.writableLength === 0) w.reset();
+        else w.disown();
+      } else {
+        socket.write(w.take());
+      }
+      if (!this.outputPaused && socket.writableLength > OUTPUT_BYTES_PAUSE) {
         this.outputPaused = true;
         this.socket.pause();
       }

@@ -2,9 +2,10 @@
 // keeps the server-wide jobs (active expiry, idle clients, client pause,
 // blocked-client timeouts). No exception from a command handler reaches the
 // event loop: it becomes an "ERR internal error" reply and a log line.
-import { createServer, type Server as NetServer, type Socket } from "node:net";
+import { createServer, Socket, type Server as NetServer, type SocketConstructorOpts } from "node:net";
 import { performance } from "node:perf_hooks";
 import { RespWriter } from "../resp/encoder";
+import { NameCache } from "../resp/names";
 import { err, simple, type Reply } from "../resp/reply";
 import { redactForLogs } from "../engine/stats";
 import { F_ADMIN, F_MAY_REPLICATE, F_NO_AUTH, F_NO_MULTI, F_WRITE, type Command, type CommandSpec } from "../engine/command";
@@ -78,9 +79,38 @@ export function quoteRepr(s: string): string {
   return `${out}"`;
 }
 
+/** One read buffer for every client: a read is decoded before the next read can reuse it. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Moves an accepted (paused) connection's handle to a socket that reads into
+ * READ_BUFFER and calls `onRead` directly. Node's default read path allocates
+ * a Buffer per read and routes it through the Readable stream machinery and a
+ * 'data' event; on this machine that cost more server CPU per request than the
+ * whole of Redis (measured: 26.8 against 16.8 µs per request at -P 1 for a
+ * bare echo server, Redis 14-17). net.Server offers no `onread` option for
+ * accepted sockets, so the handle is rewrapped before any byte is read.
+ */
+function readIntoSharedBuffer(accepted: Socket, onRead: (nread: number, buf: Buffer) => void): Socket {
+  const raw = accepted as unknown as { _handle: object | null };
+  const handle = raw._handle;
+  if (handle === null) return accepted;
+  raw._handle = null;
+  // Without a handle, destroy() only detaches the husk from the server's connection count.
+  accepted.destroy();
+  return new Socket({
+    handle,
+    readable: true,
+    writable: true,
+    onread: { buffer: READ_BUFFER, callback: (nread: number, buf: Uint8Array) => void onRead(nread, buf as Buffer) },
+  } as SocketConstructorOpts & { handle: object });
+}
+
 export class Server implements ConnectionHost {
   readonly engine: Engine;
   readonly writer = new RespWriter();
+  /** Every command's name in lower and upper case, filled when the server listens. */
+  readonly commandNames = new NameCache();
   readonly clients = new Map<number, Connection>();
   readonly startedAtMs = Date.now();
   private readonly net: NetServer;
@@ -125,7 +155,7 @@ export class Server implements ConnectionHost {
     this.instrument();
     this.wireBlocking();
     this.addInfoProviders();
-    this.net = createServer((socket) => this.accept(socket));
+    this.net = createServer({ pauseOnConnect: true }, (socket) => this.accept(socket));
     this.net.maxConnections = 1_000_000;
   }
 
@@ -137,6 +167,10 @@ export class Server implements ConnectionHost {
         const addr = this.net.address();
         if (addr !== null && typeof addr === "object") this.port = addr.port;
         this.engine.config.set("port", String(this.port));
+        for (const c of this.engine.table.all()) {
+          this.commandNames.add(c.spec.name);
+          this.commandNames.add(c.spec.name.toUpperCase());
+        }
         this.startCron();
         resolve();
       });
@@ -253,12 +287,15 @@ export class Server implements ConnectionHost {
     if (this.closing !== null || this.clients.size >= maxclients) {
       stats.rejectedConnections++;
       socket.on("error", () => socket.destroy());
+      socket.resume();
       socket.end("-ERR max number of clients reached\r\n");
       return;
     }
     stats.totalConnections++;
     const session = this.engine.newSession();
-    const conn = new Connection(socket, session, this);
+    let conn: Connection | null = null;
+    const client = readIntoSharedBuffer(socket, (nread, buf) => conn?.onRead(nread, buf));
+    conn = new Connection(client, session, this);
     session.conn = conn;
     this.clients.set(session.id, conn);
   }

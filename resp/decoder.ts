@@ -10,15 +10,23 @@ const BIG_ARG_BYTES = 32 * 1024;
 /** First allocation for a big argument; it doubles as more of it arrives. */
 const BIG_ARG_INITIAL_BYTES = 64 * 1024;
 const INT32_MAX = 2147483647;
+const EMPTY = Buffer.alloc(0);
 
 export interface DecoderLimits {
   /** proto-max-bulk-len: the longest accepted bulk argument. */
   bulkBytesMax: number;
 }
 
+/** Known command names, so a request's first argument usually needs no new string. */
+export interface NameLookup {
+  find(buf: Uint8Array, start: number, len: number): string | null;
+}
+
 export class RespDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private pos = 0;
+  /** `buf` is the caller's read buffer, valid only until `detach` (see `feed`). */
+  private borrowed = false;
   /** Arguments still expected by the multibulk being read, or 0 between requests. */
   private argsLeft = 0;
   private args: string[] = [];
@@ -33,14 +41,23 @@ export class RespDecoder {
   /** Set when the last request came inline (Redis treats some of those differently). */
   lastInline = false;
 
-  constructor(public limits: DecoderLimits = { bulkBytesMax: 512 * 1024 * 1024 }) {}
+  constructor(
+    public limits: DecoderLimits = { bulkBytesMax: 512 * 1024 * 1024 },
+    private readonly names: NameLookup | null = null,
+  ) {}
 
   /** Bytes received but not yet consumed. */
   get buffered(): number {
     return this.buf.length - this.pos + (this.big === null ? 0 : this.bigFilled);
   }
 
-  feed(chunk: Buffer): void {
+  /**
+   * Adds received bytes. With `borrowed`, `chunk` is a read buffer the caller
+   * reuses: the decoder may read from it only until the caller calls `detach`,
+   * which copies whatever is still unconsumed (usually nothing), so the common
+   * case of whole requests per read copies no bytes at all.
+   */
+  feed(chunk: Buffer, borrowed = false): void {
     if (this.big !== null) {
       const want = this.bigTotal - this.bigFilled;
       const n = Math.min(want, chunk.length);
@@ -53,10 +70,20 @@ export class RespDecoder {
     if (this.pos >= this.buf.length) {
       this.buf = chunk;
       this.pos = 0;
+      this.borrowed = borrowed;
     } else {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
       this.pos = 0;
+      this.borrowed = false;
     }
+  }
+
+  /** Stops reading from a borrowed buffer: keeps a copy of its unconsumed bytes. */
+  detach(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    this.buf = this.pos >= this.buf.length ? EMPTY : Buffer.from(this.buf.subarray(this.pos));
+    this.pos = 0;
   }
 
   /** Grows the big-argument buffer to hold at least `need` bytes (doubling, capped at its total). */
@@ -103,6 +130,22 @@ export class RespDecoder {
   }
 
   private readMultibulkHeader(): boolean {
+    // The common "*<digits>\r\n" in one pass; anything else takes the careful path.
+    const buf = this.buf;
+    const start = this.pos;
+    let i = start + 1;
+    let count = 0;
+    let c = 0;
+    while (i < buf.length && i - start <= 10 && (c = buf[i] as number) >= 0x30 && c <= 0x39) {
+      count = count * 10 + (c - 0x30);
+      i++;
+    }
+    if (c === 0x0d && i > start + 1 && i - start <= 10 && i + 1 < buf.length) {
+      this.pos = i + 2;
+      this.argsLeft = count;
+      this.args = [];
+      return true;
+    }
     const nl = this.buf.indexOf(0x0d, this.pos);
     if (nl < 0 || nl + 1 >= this.buf.length) {
       if (this.buf.length - this.pos > INLINE_BYTES_MAX) return this.fail("too big mbulk count string");
@@ -132,17 +175,35 @@ export class RespDecoder {
       }
       const buf = this.buf;
       if (this.bulkLen < 0) {
-        if (this.pos >= buf.length) return false;
-        const nl = buf.indexOf(0x0d, this.pos);
-        if (nl < 0 || nl + 1 >= buf.length) {
-          if (buf.length - this.pos > INLINE_BYTES_MAX) return this.fail("too big bulk count string");
+        const end = buf.length;
+        const start = this.pos;
+        if (start >= end) return false;
+        // The common header "$<digits>\r\n", scanned and parsed in one pass.
+        let i = start + 1;
+        let len = 0;
+        let c = 0;
+        while (i < end && (c = buf[i] as number) >= 0x30 && c <= 0x39 && i - start <= 20) {
+          len = len * 10 + (c - 0x30);
+          i++;
+        }
+        let nl = i;
+        if (i >= end || c !== 0x0d || i === start + 1 || i - start > 20) {
+          // Anything else: find the line end, then say what is wrong with it.
+          nl = buf.indexOf(0x0d, start);
+          if (nl < 0 || nl + 1 >= end) {
+            if (end - start > INLINE_BYTES_MAX) return this.fail("too big bulk count string");
+            return false;
+          }
+          if (buf[start] !== 0x24) return this.fail(`expected '$', got '${String.fromCharCode(buf[start] ?? 0)}'`);
+          const parsed = parseDecimal(buf, start + 1, nl);
+          if (parsed === null) return this.fail("invalid bulk length");
+          len = parsed;
+        } else if (i + 1 >= end) {
           return false;
+        } else if (buf[start] !== 0x24) {
+          return this.fail(`expected '$', got '${String.fromCharCode(buf[start] ?? 0)}'`);
         }
-        if (buf[this.pos] !== 0x24) {
-          return this.fail(`expected '$', got '${String.fromCharCode(buf[this.pos] ?? 0)}'`);
-        }
-        const len = parseDecimal(buf, this.pos + 1, nl);
-        if (len === null || len < 0 || len > this.limits.bulkBytesMax) return this.fail("invalid bulk length");
+        if (len < 0 || len > this.limits.bulkBytesMax) return this.fail("invalid bulk length");
         this.pos = nl + 2;
         this.bulkLen = len;
         if (len >= BIG_ARG_BYTES && buf.length - this.pos < len + 2) {
@@ -159,7 +220,9 @@ export class RespDecoder {
       }
       const len = this.bulkLen;
       if (buf.length - this.pos < len + 2) return false;
-      this.args.push(buf.latin1Slice(this.pos, this.pos + len));
+      const args = this.args;
+      const name = args.length === 0 && this.names !== null ? this.names.find(buf, this.pos, len) : null;
+      args.push(name ?? (len <= SHORT_ARG_BYTES ? shortString(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len)));
       this.pos += len + 2;
       this.bulkLen = -1;
       this.argsLeft--;
@@ -187,6 +250,30 @@ export class RespDecoder {
       return null;
     }
     return args;
+  }
+}
+
+/** Arguments up to this long are built in JS: a native latin1Slice call costs 4-5x more. */
+const SHORT_ARG_BYTES = 6;
+
+/** buf[p, p + len) as a latin1 string, for 0 <= len <= SHORT_ARG_BYTES. */
+function shortString(buf: Buffer, p: number, len: number): string {
+  const b = buf as unknown as number[];
+  switch (len) {
+    case 0:
+      return "";
+    case 1:
+      return String.fromCharCode(b[p] as number);
+    case 2:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number);
+    case 3:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number);
+    case 4:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number);
+    case 5:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number);
+    default:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number);
   }
 }
 

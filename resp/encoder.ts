@@ -33,6 +33,21 @@ export class RespWriter {
     this.pos = 0;
   }
 
+  /**
+   * What was written, without copying: valid until the next write or reset.
+   * A caller that cannot finish with the bytes now must call `disown` so the
+   * writer continues in a fresh buffer.
+   */
+  peek(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** Hands the current buffer to whoever holds a `peek` of it and starts a new one. */
+  disown(): void {
+    this.buf = Buffer.allocUnsafe(BUFFER_BYTES_INITIAL);
+    this.pos = 0;
+  }
+
   private ensure(extra: number): void {
     const need = this.pos + extra;
     if (need <= this.buf.length) return;
