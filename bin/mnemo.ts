@@ -11,7 +11,8 @@ import { CHECK_USAGE, checkMain } from "./check";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { intOption, parseOptions } from "./layout";
-import { listenStatus, requestSnapshot, Snapshotter } from "../snapshot/snapshotter";
+import { listenStatus, requestSnapshot, Snapshotter, type SnapshotProgress } from "../snapshot/snapshotter";
+import { progressReporter, type ProgressOptions, type ProgressReporter } from "../snapshot/progress";
 
 const USAGE = `usage:
   mnemo log --id az-a --port 7001 --peers az-b=127.0.0.1:7002,az-c=127.0.0.1:7003 --data-dir D --secret-file F
@@ -173,9 +174,43 @@ async function runSnapshotNow(args: readonly string[]): Promise<number> {
   if (args[0] !== "now") throw new Error("usage: mnemo snapshot now [--data-dir D] [--timeout-ms N]");
   const m = parseOptions(args.slice(1), ["data-dir", "timeout-ms"]);
   const dir = path.join(path.resolve(m.get("data-dir") ?? "./data"), "snapshots");
-  const seq = await requestSnapshot(dir, intOption(m, "timeout-ms", 120_000, 1, 3_600_000));
-  process.stdout.write(`snapshot published at seq ${seq}\n`);
+  const bars = new SnapshotBars();
+  try {
+    const seq = await requestSnapshot(dir, intOption(m, "timeout-ms", 120_000, 1, 3_600_000), (p) => bars.show(p));
+    bars.end(true);
+    process.stdout.write(`snapshot published at seq ${seq}\n`);
+  } finally {
+    bars.end();
+  }
   return 0;
+}
+
+const PHASE_UNIT: Readonly<Record<SnapshotProgress["phase"], ProgressOptions["unit"]>> = { "catch-up": "records", write: "keys", verify: "bytes" };
+
+/** One bar (or plain lines when stdout is not a terminal) per phase of the snapshotter's round. */
+class SnapshotBars {
+  private current: { phase: string; seq: number; total: number; bar: ProgressReporter } | null = null;
+
+  show(p: SnapshotProgress): void {
+    const c = this.current;
+    if (c === null || c.phase !== p.phase || c.seq !== p.seq) {
+      // The snapshotter moved on: the previous phase finished (polling may have missed its last update).
+      this.end(true);
+      const label = p.phase === "catch-up" ? "catching up with the log" : p.phase === "write" ? `writing snapshot at seq ${p.seq}` : `verifying snapshot at seq ${p.seq}`;
+      this.current = { phase: p.phase, seq: p.seq, total: p.total, bar: progressReporter({ label, total: p.total, unit: PHASE_UNIT[p.phase] }) };
+    }
+    if (this.current !== null) this.current.total = p.total;
+    this.current?.bar.update(p.done, p.total);
+  }
+
+  /** `finished`: the phase completed, so its bar ends full. */
+  end(finished = false): void {
+    const c = this.current;
+    if (c === null) return;
+    if (finished) c.bar.update(c.total);
+    c.bar.stop();
+    this.current = null;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -4,6 +4,8 @@ import * as fs from "node:fs";
 import { Engine } from "../engine/engine";
 import { ShardNode, type ServerAddress } from "../cluster/shard-node";
 import type { LogNodeClientAddress } from "../log/client";
+import { progressReporter, type ProgressReporter } from "../snapshot/progress";
+import { setStoreReadListener } from "../snapshot/store";
 
 const OWN = new Set(["shard", "port", "bind", "servers", "log", "secret-file", "lease-ms", "data-dir", "snapshot-dir"]);
 
@@ -73,6 +75,7 @@ export async function runDurableServer(args: readonly string[]): Promise<void> {
     if (!r.ok) throw new Error(r.error === "unknown" ? `unknown option --${name}` : `--${name} ${value}: ${r.error}`);
     config.push([name, r.value]);
   }
+  if (a.snapshotDir !== null) showRestoreProgress();
   const node = new ShardNode({
     shard: a.shard,
     host: a.bind,
@@ -100,4 +103,26 @@ export async function runDurableServer(args: readonly string[]): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+/**
+ * Restoring a large snapshot (at start, or a replica restarting after a trim)
+ * shows a bar on a terminal, a plain line per 10% in a log file. The store
+ * reports its reads; a server reads snapshots only to restore them.
+ */
+function showRestoreProgress(): void {
+  let current: { name: string; read: number; bar: ProgressReporter } | null = null;
+  setStoreReadListener((name, read, total) => {
+    // Another object, or the same one read again from its start (an abandoned read before).
+    if (current === null || current.name !== name || read <= current.read) {
+      current?.bar.stop();
+      current = { name, read, bar: progressReporter({ label: `restoring ${name}`, total, unit: "bytes" }) };
+    }
+    current.read = read;
+    current.bar.update(read);
+    if (read >= total) {
+      current.bar.stop();
+      current = null;
+    }
+  });
 }

@@ -23,6 +23,7 @@ import { E } from "../engine/errors";
 import { parseInt64, parseSafeInt } from "../engine/num";
 import { parseMemory } from "../engine/config";
 import { BAD_CLIENT_NAME, helpReply, validClientName } from "../engine/commands/server";
+import { debugReload, parseReloadOptions, RELOAD_BAD_OPTION } from "../snapshot/reload";
 import type { Connection } from "./connection";
 import type { Server } from "./server";
 
@@ -447,8 +448,14 @@ const DEBUG_HELP = [
   "    Reply with a test value of the specified type. <type> can be: string,",
   "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
   "    true, false.",
-  "RELOAD",
-  "    Accepted for compatibility: the dataset stays in memory (snapshots are built off-box).",
+  "RELOAD [option ...]",
+  "    Save the dataset as a snapshot in memory and reload it back. Valid <option> values:",
+  "    * MERGE: conflicting keys will be loaded from the snapshot.",
+  "    * NOFLUSH: the existing database will not be removed before load, but",
+  "      conflicting keys will make the reload fail (the dataset is left as it was).",
+  "    * NOSAVE: the database will be loaded from the snapshot kept by the last",
+  "      DEBUG RELOAD of this process.",
+  "    On a durable server the reload must leave the dataset unchanged.",
   "SET-ACTIVE-EXPIRE <0|1>",
   "    Setting it to 0 disables expiring keys in background when they are not",
   "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -497,10 +504,27 @@ function debug(server: Server, ctx: Ctx, argv: string[]): Reply {
   if (sub === "error" && n === 3) return err((argv[2] ?? "").replace(/[\r\n]/g, " "));
   if (sub === "quicklist-packed-threshold" && n === 3) {
     const sz = parseMemory(argv[2] ?? "");
-    if (sz === null || sz <= 1 || sz >= 4 * 1024 * 1024 * 1024) return err("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+    // Redis's quicklistisSetPackedThreshold: 0 restores the default, anything up to 4 GB - 1 MB is taken.
+    if (sz === null || sz > 4 * 1024 * 1024 * 1024 - 1024 * 1024) return err("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
     return OK;
   }
-  if ((sub === "reload" || sub === "change-repl-id" || sub === "set-skip-checksum-validation" || sub === "pause-cron") && n <= 3) return OK;
+  if (sub === "reload") {
+    const o = parseReloadOptions(argv.slice(2));
+    if (o === null) return err(RELOAD_BAD_OPTION);
+    const durable = server.gate !== null;
+    const r = debugReload(ctx.engine, o, { durable, nowMs: ctx.now, log: (line) => server.logLine("#", line) });
+    if (!r.ok) return err(r.error);
+    if (o.save && !durable) {
+      // Like Redis's rdbSave: LASTSAVE and rdb_changes_since_last_save see a save (a durable server's are the snapshotter's).
+      const st = ctx.engine.stats;
+      st.dirtyAtLastSave = st.dirty;
+      st.lastSaveMs = ctx.now;
+      st.saves++;
+    }
+    return OK;
+  }
+  // Harmless toggles here: no replication IDs, checksum skipping or cron to pause.
+  if ((sub === "change-repl-id" || sub === "set-skip-checksum-validation" || sub === "pause-cron") && n <= 3) return OK;
   return err(`ERR unknown subcommand or wrong number of arguments for '${(argv[1] ?? "").slice(0, 128)}'. Try DEBUG HELP.`);
 }
 

@@ -17,6 +17,8 @@ import { createHash, type Hash } from "node:crypto";
 import { assert, assertNever } from "../engine/assert";
 import { decodeStreamPayload, isStreamPayload, streamDumpPayload } from "../engine/commands/dump";
 import { isIntEncodable, type CompactLimits } from "../engine/encoding";
+import { Db } from "../engine/db";
+import { datasetDigest } from "../engine/digest";
 import { Engine } from "../engine/engine";
 import { createDumpPayload, decodeDumpPayload } from "../engine/rdb";
 import { ZSetObject } from "../engine/types/zset";
@@ -81,6 +83,8 @@ export interface SnapshotMeta {
   readonly logChecksum: Uint8Array;
   /** Defaults to Date.now(). */
   readonly createdAtMs?: number;
+  /** The engine's DEBUG DIGEST if the caller has just computed it (it costs about as much as the encoding). */
+  readonly digest?: string;
 }
 
 export interface SnapshotHeader {
@@ -102,6 +106,8 @@ export interface SnapshotSummary {
 export interface WriteOptions {
   /** Largest chunk (a whole frame) to yield; default and maximum CHUNK_BYTES_MAX. */
   readonly chunkBytes?: number;
+  /** Called after every chunk with the keys written so far and the total (progress bars). */
+  readonly onProgress?: (keysWritten: number, keysTotal: number) => void;
 }
 
 // ---------------------------------------------------------------------------
@@ -268,9 +274,12 @@ export function* snapshotChunks(engine: Engine, meta: SnapshotMeta, opts: WriteO
   };
   const w = new FrameWriter(chunkBytes);
   w.emit(preamble());
-  w.frame(FRAME_HEADER, headerPayload(meta, engine.digest(), engine.dbs.length));
+  w.frame(FRAME_HEADER, headerPayload(meta, meta.digest ?? engine.digest(), engine.dbs.length));
   const scratch = Buffer.alloc(16);
   let keys = 0;
+  let keysTotal = 0;
+  for (const db of engine.dbs) keysTotal += db.data.size;
+  const progress = opts.onProgress;
   for (const db of engine.dbs) {
     if (db.data.size === 0) continue;
     const count = db.data.size;
@@ -282,7 +291,9 @@ export function* snapshotChunks(engine: Engine, meta: SnapshotMeta, opts: WriteO
     for (const [key, v] of db.data) {
       writeKey(w, scratch, key, v, db.expires.get(key));
       written++;
-      for (const c of w.take()) {
+      const sealed = w.take();
+      if (sealed.length > 0 && progress !== undefined) progress(keys + written, keysTotal);
+      for (const c of sealed) {
         yield c;
         unchanged();
       }
@@ -297,6 +308,7 @@ export function* snapshotChunks(engine: Engine, meta: SnapshotMeta, opts: WriteO
   w.digest().copy(t, 16);
   w.frame(FRAME_TRAILER, t, false);
   for (const c of w.take()) yield c;
+  progress?.(keys, keysTotal);
   return { keys, bytes: w.bytes };
 }
 
@@ -381,7 +393,7 @@ class BodyLoader {
   keys = 0;
 
   constructor(
-    private readonly engine: Engine,
+    private readonly dbs: readonly Db[],
     private readonly databases: number,
   ) {}
 
@@ -425,7 +437,7 @@ class BodyLoader {
   private openDb(id: number, count: bigint): void {
     this.closeDb();
     const prev = this.lastDbId;
-    if (id >= this.databases || id >= this.engine.dbs.length) throw new SnapshotError(`db ${id} is out of range (${this.databases} in the snapshot, ${this.engine.dbs.length} in the engine)`);
+    if (id >= this.databases || id >= this.dbs.length) throw new SnapshotError(`db ${id} is out of range (${this.databases} in the snapshot, ${this.dbs.length} in the engine)`);
     if (id <= prev) throw new SnapshotError(`db ${id} follows db ${prev}: dbs must appear once, in ascending order`);
     if (count === 0n || count > BigInt(Number.MAX_SAFE_INTEGER)) throw new SnapshotError(`db ${id} declares ${count} keys`);
     this.lastDbId = id;
@@ -472,7 +484,8 @@ class BodyLoader {
     assert(d !== null, "key outside a db");
     const kind = KIND_NAMES[code];
     assert(kind !== undefined, "kind checked in keyFixed");
-    const db = this.engine.db(d.id);
+    const db = this.dbs[d.id];
+    assert(db !== undefined, "db id checked in openDb");
     if (db.data.has(key)) throw new SnapshotError(`db ${d.id}: key ${showKey(key)} appears twice`);
     if (++d.seen > d.expected) throw new SnapshotError(`db ${d.id} holds more keys than the ${d.expected} it declares`);
     let value: Value;
@@ -549,6 +562,8 @@ export interface ReadOptions {
   readonly newEngine?: () => Engine;
   /** Recompute DEBUG DIGEST after loading and compare it with the header's (default true). */
   readonly verifyDigest?: boolean;
+  /** Called after every input chunk with the bytes consumed so far (progress bars). */
+  readonly onProgress?: (bytesRead: number) => void;
 }
 
 export interface LoadedSnapshot {
@@ -577,6 +592,12 @@ function parseHeader(version: number, p: Buffer): SnapshotHeader {
 
 type ReadPhase = "preamble" | "header" | "body" | "done";
 
+/**
+ * Gives the (empty) databases to load into once the header has said how
+ * many the snapshot has.
+ */
+type TargetDbs = (header: SnapshotHeader) => readonly Db[];
+
 /** Splits the input into frames, checks each, and drives the body loader. */
 class SnapshotReader {
   private readonly q = new ByteQueue();
@@ -586,14 +607,10 @@ class SnapshotReader {
   offset = 0;
   header: SnapshotHeader | null = null;
   private body: BodyLoader | null = null;
+  /** The databases loaded into (set with the header). */
+  dbs: readonly Db[] | null = null;
 
-  constructor(private readonly newEngine: () => Engine) {}
-
-  get engine(): Engine | null {
-    return this.body === null ? null : this.engineRef;
-  }
-
-  private engineRef: Engine | null = null;
+  constructor(private readonly target: TargetDbs) {}
 
   feed(chunk: Buffer): void {
     this.q.push(chunk);
@@ -682,12 +699,12 @@ class SnapshotReader {
 
   private startBody(payload: Buffer): void {
     const h = parseHeader(FORMAT_VERSION, payload);
-    const engine = this.newEngine();
-    if (engine.dbs.some((d) => d.data.size !== 0)) throw new Error("readSnapshot needs an empty engine");
-    if (h.databases > engine.dbs.length) throw new SnapshotError(`the snapshot has ${h.databases} databases, the engine ${engine.dbs.length}`);
+    const dbs = this.target(h);
+    if (dbs.some((d) => d.data.size !== 0)) throw new Error("a snapshot must be read into empty databases");
+    if (h.databases > dbs.length) throw new SnapshotError(`the snapshot has ${h.databases} databases, the engine ${dbs.length}`);
     this.header = h;
-    this.engineRef = engine;
-    this.body = new BodyLoader(engine, h.databases);
+    this.dbs = dbs;
+    this.body = new BodyLoader(dbs, h.databases);
     this.phase = "body";
   }
 
@@ -704,6 +721,23 @@ class SnapshotReader {
   }
 }
 
+function chunkBuffer(c: Uint8Array): Buffer {
+  return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+}
+
+/** After the last input chunk: the end-of-input and digest checks shared by both readers. */
+function finishRead(r: SnapshotReader, verifyDigest: boolean): { dbs: readonly Db[]; header: SnapshotHeader; keys: number; bytes: number } {
+  const { keys, bytes } = r.end();
+  const dbs = r.dbs;
+  const header = r.header;
+  assert(dbs !== null && header !== null, "a complete snapshot has a header");
+  if (verifyDigest) {
+    const got = datasetDigest(dbs);
+    if (got !== header.digest) throw new SnapshotError(`the loaded dataset's digest ${got} differs from the source's ${header.digest}`);
+  }
+  return { dbs, header, keys, bytes };
+}
+
 /**
  * Reads a snapshot from any chunking of its bytes into a fresh engine, which
  * is returned only once every check has passed (magic, version, each chunk's
@@ -712,15 +746,38 @@ class SnapshotReader {
  * throws a SnapshotError and the partly loaded engine is dropped.
  */
 export async function readSnapshot(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: ReadOptions = {}): Promise<LoadedSnapshot> {
-  const r = new SnapshotReader(opts.newEngine ?? (() => new Engine()));
-  for await (const c of chunks) r.feed(Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-  const { keys, bytes } = r.end();
-  const engine = r.engine;
-  const header = r.header;
-  assert(engine !== null && header !== null, "a complete snapshot has a header");
-  if (opts.verifyDigest !== false) {
-    const got = engine.digest();
-    if (got !== header.digest) throw new SnapshotError(`the loaded dataset's digest ${got} differs from the source's ${header.digest}`);
+  const newEngine = opts.newEngine ?? (() => new Engine());
+  // A holder, not a `let`: the engine is made inside the reader's callback.
+  const made: { engine: Engine | null } = { engine: null };
+  const r = new SnapshotReader(() => {
+    made.engine = newEngine();
+    return made.engine.dbs;
+  });
+  for await (const c of chunks) {
+    r.feed(chunkBuffer(c));
+    opts.onProgress?.(r.offset);
   }
+  const { header, keys, bytes } = finishRead(r, opts.verifyDigest !== false);
+  const engine = made.engine;
+  assert(engine !== null, "the engine is made with the header");
   return { engine, header, keys, bytes };
+}
+
+export interface LoadedDbs {
+  /** One Db per database of the snapshot's source (ids 0..databases-1). */
+  readonly dbs: readonly Db[];
+  readonly header: SnapshotHeader;
+  readonly keys: number;
+  readonly bytes: number;
+}
+
+/**
+ * readSnapshot for a snapshot already in memory (DEBUG RELOAD): the same
+ * parser and checks, synchronously, into `databases` fresh Db objects
+ * instead of a whole Engine (a snapshot with more databases is refused).
+ */
+export function loadSnapshotSync(chunks: Iterable<Uint8Array>, opts: { readonly databases: number; readonly verifyDigest?: boolean }): LoadedDbs {
+  const r = new SnapshotReader(() => Array.from({ length: opts.databases }, (_, i) => new Db(i)));
+  for (const c of chunks) r.feed(chunkBuffer(c));
+  return finishRead(r, opts.verifyDigest !== false);
 }

@@ -23,6 +23,7 @@ import { Engine } from "../engine/engine";
 import { LogClient, type LogNodeClientAddress } from "../log/client";
 import { RecordReader } from "../cluster/record";
 import { readSnapshot, snapshotChunks } from "./format";
+import { progressReporter } from "./progress";
 import { FsStore, listSnapshots, retainNewest, snapshotName, type ObjectStore } from "./store";
 
 export interface SnapshotterOptions {
@@ -41,6 +42,20 @@ export interface SnapshotterOptions {
 
 export const REQUEST_FILE = ".snapshot-request";
 export const DONE_FILE = ".snapshot-done";
+/** The round in progress (SnapshotProgress as JSON), for `mnemo snapshot now`'s bars; removed when the round ends. */
+export const PROGRESS_FILE = ".snapshot-progress";
+/** Progress is written at most this often. */
+const PROGRESS_EVERY_MS = 200;
+
+/** Where the snapshotter's current round stands. */
+export interface SnapshotProgress {
+  /** catch-up: applying the log up to the tip (records); write: keys serialized; verify: bytes read back. */
+  readonly phase: "catch-up" | "write" | "verify";
+  readonly seq: number;
+  readonly done: number;
+  readonly total: number;
+  readonly atMs: number;
+}
 const PENDING_PREFIX = "pending-";
 const READ_COUNT_MAX = 1024;
 const READ_BYTES_MAX = 4 * 1024 * 1024;
@@ -68,6 +83,9 @@ export class Snapshotter {
   /** Seq of the newest published snapshot (0: none). */
   newestSeq = 0;
   private stopped = false;
+  /** The round in progress, if any (status port, progress file). */
+  progress: SnapshotProgress | null = null;
+  private progressWrittenMs = 0;
 
   /** The seq the snapshotter's engine holds (a batch boundary). */
   get appliedSeq(): number {
@@ -87,8 +105,11 @@ export class Snapshotter {
     if (swept.length > 0) this.o.log(`removed ${swept.length} temporaries left by an interrupted write`);
     for (const name of await this.store.list()) if (name.startsWith(PENDING_PREFIX)) await this.store.delete(name);
     for (const s of await listSnapshots(this.store)) {
+      const size = await fs.promises.stat(path.join(this.o.dir, s.name)).then((st) => st.size, () => 0);
+      const bar = progressReporter({ label: `loading ${s.name}`, total: size, unit: "bytes", log: this.o.log });
       try {
-        const loaded = await readSnapshot(this.store.get(s.name), { newEngine: snapshotEngine });
+        const loaded = await readSnapshot(this.store.get(s.name), { newEngine: snapshotEngine, onProgress: (n) => bar.update(n) });
+        bar.stop();
         this.engine = loaded.engine;
         this.readSeq = this.boundarySeq = this.newestSeq = loaded.header.seq;
         this.reader = new RecordReader(loaded.header.logChecksum);
@@ -96,6 +117,7 @@ export class Snapshotter {
         this.o.log(`loaded ${s.name}: ${loaded.keys} keys at seq ${loaded.header.seq}`);
         return;
       } catch (e) {
+        bar.stop();
         this.o.log(`snapshot ${s.name} is not usable (${msg(e)}); trying an older one`);
       }
     }
@@ -123,16 +145,22 @@ export class Snapshotter {
   async tick(): Promise<void> {
     const request = this.pendingRequest();
     const info = await this.client.shardInfo(this.o.shard);
-    await this.catchUp(info.tip);
-    const due = this.boundarySeq - this.newestSeq >= this.o.everyRecords || (this.bytesSince >= this.o.everyBytes && this.boundarySeq > this.newestSeq);
-    if (!due && request === null) return;
-    const seq = await this.takeSnapshot();
-    if (request !== null) this.answer(request, seq);
+    try {
+      await this.catchUp(info.tip, request !== null);
+      const due = this.boundarySeq - this.newestSeq >= this.o.everyRecords || (this.bytesSince >= this.o.everyBytes && this.boundarySeq > this.newestSeq);
+      if (!due && request === null) return;
+      const seq = await this.takeSnapshot();
+      if (request !== null) this.answer(request, seq);
+    } finally {
+      this.endProgress();
+    }
   }
 
-  /** Applies the log from readSeq+1 through `tip` (fixed by the caller). */
-  private async catchUp(tip: number): Promise<void> {
+  /** Applies the log from readSeq+1 through `tip` (fixed by the caller); `show`: report its progress. */
+  private async catchUp(tip: number, show: boolean): Promise<void> {
+    const from = this.readSeq;
     while (this.readSeq < tip && !this.stopped) {
+      if (show) this.setProgress("catch-up", tip, this.readSeq - from, tip - from);
       const r = await this.client.read(this.o.shard, this.readSeq + 1, READ_COUNT_MAX, READ_BYTES_MAX);
       if (r.kind === "trimmed") throw new Error(`the log is trimmed to ${r.trimPoint} but the snapshotter needs seq ${this.readSeq + 1}`);
       if (r.records.length === 0) return;
@@ -162,10 +190,14 @@ export class Snapshotter {
     const pending = `${PENDING_PREFIX}${name}`;
     const t0 = Date.now();
     const digest = this.engine.digest();
-    await this.store.put(pending, snapshotChunks(this.engine, { seq, logChecksum: this.boundaryChecksum, createdAtMs: Date.now() }));
+    const onWrite = (keys: number, total: number): void => this.setProgress("write", seq, keys, total);
+    onWrite(0, this.keyCount());
+    await this.store.put(pending, snapshotChunks(this.engine, { seq, logChecksum: this.boundaryChecksum, createdAtMs: Date.now(), digest }, { onProgress: onWrite }));
+    const size = (await fs.promises.stat(path.join(this.o.dir, pending))).size;
     let loaded;
     try {
-      loaded = await readSnapshot(this.store.get(pending), { newEngine: snapshotEngine });
+      this.setProgress("verify", seq, 0, size);
+      loaded = await readSnapshot(this.store.get(pending), { newEngine: snapshotEngine, onProgress: (n) => this.setProgress("verify", seq, n, size) });
       if (loaded.header.seq !== seq) throw new Error(`it reads back at seq ${loaded.header.seq}, not ${seq}`);
       if (loaded.header.digest !== digest) throw new Error(`its digest ${loaded.header.digest} differs from the engine's ${digest}`);
       if (!loaded.header.logChecksum.equals(this.boundaryChecksum)) throw new Error("it reads back with another running checksum");
@@ -185,6 +217,33 @@ export class Snapshotter {
       this.o.log(`trimmed the log through seq ${upto}`);
     }
     return seq;
+  }
+
+  private keyCount(): number {
+    let n = 0;
+    for (const db of this.engine.dbs) n += db.data.size;
+    return n;
+  }
+
+  /** Records the round's progress; the file is rewritten at most every PROGRESS_EVERY_MS (and at each phase's end). */
+  private setProgress(phase: SnapshotProgress["phase"], seq: number, done: number, total: number): void {
+    const prev = this.progress;
+    this.progress = { phase, seq, done, total, atMs: Date.now() };
+    const now = Date.now();
+    const boundary = prev === null || prev.phase !== phase || done >= total;
+    if (!boundary && now - this.progressWrittenMs < PROGRESS_EVERY_MS) return;
+    this.progressWrittenMs = now;
+    try {
+      writeAtomically(path.join(this.o.dir, PROGRESS_FILE), `${JSON.stringify(this.progress)}\n`);
+    } catch {
+      // Progress is for show: a full disk must not fail the snapshot here.
+    }
+  }
+
+  private endProgress(): void {
+    if (this.progress === null) return;
+    this.progress = null;
+    fs.rmSync(path.join(this.o.dir, PROGRESS_FILE), { force: true });
   }
 
   private pendingRequest(): string | null {
@@ -216,7 +275,9 @@ export function listenStatus(s: Snapshotter, host: string, port: number): Promis
         const cmd = Array.isArray(r.value) && typeof r.value[0] === "string" ? r.value[0].toLowerCase() : "";
         if (cmd === "ping") sock.write("+PONG\r\n");
         else {
-          const text = `# Snapshotter\r\nmnemo_role:snapshotter\r\nmnemo_snapshot_seq:${s.newestSeq}\r\nmnemo_applied_seq:${s.appliedSeq}\r\n`;
+          const p = s.progress;
+          const progress = p === null ? "idle" : `${p.phase} ${p.done}/${p.total} seq ${p.seq}`;
+          const text = `# Snapshotter\r\nmnemo_role:snapshotter\r\nmnemo_snapshot_seq:${s.newestSeq}\r\nmnemo_applied_seq:${s.appliedSeq}\r\nmnemo_snapshot_progress:${progress}\r\n`;
           sock.write(`$${Buffer.byteLength(text)}\r\n${text}\r\n`);
         }
       }
@@ -254,12 +315,16 @@ function writeAtomically(file: string, text: string): void {
  * `mnemo snapshot now`: asks the snapshotter working on `dir` for a snapshot
  * and waits until it says one is published; returns its seq.
  */
-export async function requestSnapshot(dir: string, timeoutMs: number): Promise<number> {
+export async function requestSnapshot(dir: string, timeoutMs: number, onProgress?: (p: SnapshotProgress) => void): Promise<number> {
   fs.mkdirSync(dir, { recursive: true });
   const id = randomBytes(8).toString("hex");
   writeAtomically(path.join(dir, REQUEST_FILE), `${id}\n`);
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
+    if (onProgress !== undefined) {
+      const p = readProgress(dir);
+      if (p !== null) onProgress(p);
+    }
     let done = "";
     try {
       done = fs.readFileSync(path.join(dir, DONE_FILE), "utf8");
@@ -271,4 +336,16 @@ export async function requestSnapshot(dir: string, timeoutMs: number): Promise<n
     await sleep(100);
   }
   throw new Error(`no snapshot was published within ${timeoutMs} ms (is the snapshotter running on ${dir}?)`);
+}
+
+/** The snapshotter's progress file, or null when no round is under way (or it is being replaced). */
+export function readProgress(dir: string): SnapshotProgress | null {
+  try {
+    const v = JSON.parse(fs.readFileSync(path.join(dir, PROGRESS_FILE), "utf8")) as Partial<SnapshotProgress>;
+    const phase = v.phase === "catch-up" || v.phase === "write" || v.phase === "verify" ? v.phase : null;
+    if (phase === null || typeof v.done !== "number" || typeof v.total !== "number" || typeof v.seq !== "number") return null;
+    return { phase, seq: v.seq, done: v.done, total: v.total, atMs: typeof v.atMs === "number" ? v.atMs : 0 };
+  } catch {
+    return null;
+  }
 }

@@ -72,6 +72,20 @@ export async function retainNewest(store: ObjectStore, keep: number): Promise<st
 // ---------------------------------------------------------------------------
 // Filesystem store.
 
+/** Told about every chunk FsStore.get reads: object name, bytes read so far, object size. */
+export type StoreReadListener = (name: string, bytesRead: number, totalBytes: number) => void;
+
+let readListener: StoreReadListener | null = null;
+
+/**
+ * Sets the process-wide listener for FsStore reads (null removes it): a
+ * durable server shows restore progress this way without its restore code
+ * knowing about progress.
+ */
+export function setStoreReadListener(fn: StoreReadListener | null): void {
+  readListener = fn;
+}
+
 /** Temporaries start with this; list() never shows them and sweepTemporaries() removes them. */
 export const TEMP_PREFIX = ".tmp-";
 const READ_CHUNK_BYTES = 1 << 20;
@@ -127,12 +141,18 @@ export class FsStore implements ObjectStore {
       throw e;
     }
     try {
+      const listener = readListener;
+      const total = listener === null ? 0 : (await h.stat()).size;
+      let read = 0;
       for (;;) {
         // A fresh buffer per chunk: the consumer may keep it.
         const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
         const { bytesRead } = await h.read(buf, 0, READ_CHUNK_BYTES, null);
         if (bytesRead === 0) return;
+        read += bytesRead;
         yield buf.subarray(0, bytesRead);
+        // After the consumer has taken (and, for a restore, loaded) the chunk.
+        listener?.(name, read, total);
       }
     } finally {
       await h.close();
