@@ -1,6 +1,9 @@
 // `mnemo sim --seed N`: one deterministic simulation run of the log's Raft
-// group (log/sim). The CLI calls runSim and exits 0 iff every checker held.
+// group (log/sim). `mnemo sim --shard --seed N`: one run of a whole durable
+// shard (servers, snapshotter, clients) on that group (log/sim/shard-sim.ts).
+// The CLI exits 0 iff every checker held.
 import { runSim as runSimulation, type SimOptions, type SimResult } from "../log/sim/sim";
+import { runShardSim, type ShardSimOptions, type ShardSimResult } from "../cluster/sim/shard-sim";
 
 export type { SimOptions, SimResult, SimStats } from "../log/sim/sim";
 
@@ -24,19 +27,45 @@ export function formatSimResult(r: SimResult): string {
   return lines.join("\n");
 }
 
-/** `mnemo sim --seed N [--verbose]`: prints the report, returns the exit status. */
+export function shardSim(seed: number, opts: ShardSimOptions = {}): ShardSimResult {
+  return runShardSim(seed, opts);
+}
+
+/** The report of one shard run: the log's report, the shard's settings and counts. */
+export function formatShardSimResult(r: ShardSimResult): string {
+  const s = r.shard;
+  return [
+    formatSimResult(r.sim),
+    `  shard: ${r.settings}`,
+    `  servers: ${s.leases} leases taken, ${s.stepDowns} step-downs, ${s.restores} restores from a snapshot (${s.resyncs} after a trim); ` +
+      `${s.kills} kills, ${s.pauses} pauses, ${s.partitions} server/log partitions`,
+    `  log: tip ${s.tip}, trimmed to ${s.trimPoint} (${s.trims} trims); ${s.snapshots} snapshots published`,
+    `  clients: ${s.opsSent} commands sent, ${s.opsAcked} answered, ${s.opsRefused} refused, ${s.opsUnknown} without an answer; ` +
+      `${s.readsChecked} reads checked, ${s.servedReads} reads served by a primary; ${s.stepChecks} one-primary checks`,
+  ].join("\n");
+}
+
+/** `mnemo sim [--shard] --seed N [--verbose]`: prints the report, returns the exit status. */
 export function simMain(args: readonly string[], write: (s: string) => void = (s) => process.stdout.write(s)): number {
   let seed: number | null = null;
   let verbose = false;
+  let shard = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--seed") seed = Number(args[++i]);
     else if (a?.startsWith("--seed=")) seed = Number(a.slice(7));
     else if (a === "--verbose") verbose = true;
+    else if (a === "--shard") shard = true;
     else throw new Error(`unexpected argument '${a ?? ""}'`);
   }
-  if (seed === null || !Number.isSafeInteger(seed) || seed < 0) throw new Error("usage: mnemo sim --seed N [--verbose]");
-  const r = runSim(seed, verbose ? { trace: (line) => write(`  ${line}\n`) } : {});
+  if (seed === null || !Number.isSafeInteger(seed) || seed < 0) throw new Error("usage: mnemo sim [--shard] --seed N [--verbose]");
+  const opts = verbose ? { trace: (line: string) => write(`  ${line}\n`) } : {};
+  if (shard) {
+    const r = shardSim(seed, opts);
+    write(formatShardSimResult(r) + "\n");
+    return r.sim.ok ? 0 : 1;
+  }
+  const r = runSim(seed, opts);
   write(formatSimResult(r) + "\n");
   return r.ok ? 0 : 1;
 }

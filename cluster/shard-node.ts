@@ -31,6 +31,21 @@ import { F_WRITE } from "../engine/command";
 import type { Reply } from "../resp/reply";
 import { FsStore, listSnapshots } from "../snapshot/store";
 import { readSnapshot } from "../snapshot/format";
+import {
+  CAMPAIGN_BEHIND_RETRY_MS,
+  CAMPAIGN_JITTER_MS,
+  CAMPAIGN_NO_ANSWER_RETRY_MS,
+  CAMPAIGN_NOT_CAUGHT_UP_MS,
+  campaignRetryMs,
+  driftMarginMs,
+  firstLeaseHeadStartMs,
+  isRestarted,
+  leaseDeadlineMs,
+  renewedDeadlineMs,
+  renewPeriodMs,
+  RENEWS_IN_FLIGHT_MAX,
+  restartHoldBackMs,
+} from "./lease-rules";
 
 export interface ServerAddress {
   readonly host: string;
@@ -60,7 +75,6 @@ const READ_BYTES_MAX = 4 * 1024 * 1024;
 /** Poll interval once a replica has applied the whole log. */
 const CAUGHT_UP_POLL_MS = 5;
 const LOG_RETRY_MS = 100;
-const RENEWS_IN_FLIGHT_MAX = 3;
 /** Consecutive restarts from a snapshot before a node whose log is trimmed halts. */
 const RESYNCS_MAX = 3;
 /** A replica whose last ack is older than this shows as disconnected. */
@@ -124,7 +138,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.appendClient = new LogClient(o.logNodes, o.secret, { requestTimeoutMs: Math.max(2000, o.leaseMs * 2) });
     this.controlClient = new LogClient(o.logNodes, o.secret, { requestTimeoutMs: Math.max(1000, o.leaseMs) });
     this.readClient = new LogClient(o.logNodes, o.secret, { requestTimeoutMs: 5000 });
-    this.driftMarginMs = Math.max(50, Math.ceil(o.leaseMs / 10));
+    this.driftMarginMs = driftMarginMs(o.leaseMs);
   }
 
   /** Listens and starts as a replica. */
@@ -366,23 +380,23 @@ export class ShardNode implements DurableGate, ClusterTopology {
   private async campaign(inc: number): Promise<void> {
     this.electionTimer = null;
     if (!this.isReplica(inc) || this.halted !== null) return;
-    if (!this.caughtUp) return this.scheduleElection(inc, 20);
+    if (!this.caughtUp) return this.scheduleElection(inc, CAMPAIGN_NOT_CAUGHT_UP_MS);
     const expectedSeq = this.appliedSeq;
     // On a fresh shard the first listed server wins the first lease (so the
     // primary is where the docs say): the others give it a head start.
     const rank = Math.max(0, this.o.servers.findIndex((x) => x.host === this.o.host && x.port === this.o.port));
-    const headStartMs = expectedSeq === 0 ? rank * 3 * this.o.leaseMs - (nowMs() - this.caughtUpAtMs) : 0;
+    const headStartMs = firstLeaseHeadStartMs(expectedSeq, rank, this.o.leaseMs, nowMs() - this.caughtUpAtMs);
     if (headStartMs > 0) return this.scheduleElection(inc, headStartMs);
     if (!this.heldBack && this.restarted()) {
       this.heldBack = true;
-      return this.scheduleElection(inc, Math.floor(this.o.leaseMs / 2));
+      return this.scheduleElection(inc, restartHoldBackMs(this.o.leaseMs));
     }
     const sentAt = nowMs();
     let r;
     try {
       r = await this.controlClient.tryTakeLease(this.o.shard, this.nodeId, expectedSeq, this.o.leaseMs);
     } catch {
-      return this.scheduleElection(inc, 200);
+      return this.scheduleElection(inc, CAMPAIGN_NO_ANSWER_RETRY_MS);
     }
     if (!this.isReplica(inc)) return;
     this.lastLogContactMs = nowMs();
@@ -394,10 +408,10 @@ export class ShardNode implements DurableGate, ClusterTopology {
         if (r.reason === "lease-live") {
           // A node that just (re)started lets the replicas that were already
           // running take over first: its own restart is what a failover is for.
-          const backoffMs = this.restarted() ? Math.floor(this.o.leaseMs / 2) : 0;
-          return this.scheduleElection(inc, Math.min(r.remainingMs, this.o.leaseMs) + backoffMs + 10 + Math.floor(Math.random() * 40));
+          const jitterMs = Math.floor(Math.random() * CAMPAIGN_JITTER_MS);
+          return this.scheduleElection(inc, campaignRetryMs(r.remainingMs, this.o.leaseMs, this.restarted(), jitterMs));
         }
-        if (r.reason === "behind") return this.scheduleElection(inc, 10);
+        if (r.reason === "behind") return this.scheduleElection(inc, CAMPAIGN_BEHIND_RETRY_MS);
         this.halt("the log refuses a new shard (shard limit reached)");
         return;
     }
@@ -415,7 +429,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
 
   /** This node joined a shard that already has history, moments ago. */
   private restarted(): boolean {
-    return this.appliedSeq > 0 && nowMs() - this.startedAtMs < 3 * this.o.leaseMs;
+    return isRestarted(this.appliedSeq, nowMs() - this.startedAtMs, this.o.leaseMs);
   }
 
   // ------------------------------------------------------------ primary
@@ -427,7 +441,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     this.tail = null;
     this.ackSender?.close();
     this.ackSender = null;
-    this.lease = { leaseId, epoch, deadlineMs: sentAt + this.o.leaseMs - this.driftMarginMs };
+    this.lease = { leaseId, epoch, deadlineMs: leaseDeadlineMs(sentAt, this.o.leaseMs, this.driftMarginMs) };
     const engine = this.engine;
     engine.takeEffects();
     engine.role = "primary";
@@ -451,7 +465,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     const me: Announce = { nodeId: this.nodeId, host: this.o.host, port: this.o.port, epoch };
     this.tracker.sealed(this.submit([encodeAnnounce(me)]));
     this.primary = me;
-    this.renewTimer = setInterval(() => void this.renew(inc), Math.max(10, Math.floor(this.o.leaseMs / 4)));
+    this.renewTimer = setInterval(() => void this.renew(inc), renewPeriodMs(this.o.leaseMs));
     this.o.log(`took the lease (epoch ${epoch}) at seq ${tipSeq}: this node is the primary`);
   }
 
@@ -486,7 +500,7 @@ export class ShardNode implements DurableGate, ClusterTopology {
     }
     if (inc !== this.incarnation || this.role !== "primary" || this.lease !== lease) return;
     this.lastLogContactMs = nowMs();
-    if (r.kind === "ok") lease.deadlineMs = Math.max(lease.deadlineMs, sentAt + this.o.leaseMs - this.driftMarginMs);
+    if (r.kind === "ok") lease.deadlineMs = renewedDeadlineMs(lease.deadlineMs, sentAt, this.o.leaseMs, this.driftMarginMs);
     else void this.stepDown(inc, { kind: "deposed", detail: `the log refused to renew lease ${lease.leaseId}` });
   }
 
