@@ -12,7 +12,6 @@ import { RespDecoder, type NameLookup } from "../resp/decoder";
 import { encodeReply, type RespWriter } from "../resp/encoder";
 import type { Reply } from "../resp/reply";
 import type { Session } from "../engine/session";
-import { wallNowMs } from "../engine/clock";
 
 /** Stop reading from a client whose unread replies pass this many bytes. */
 const OUTPUT_BYTES_PAUSE = 64 * 1024 * 1024;
@@ -115,7 +114,7 @@ export class Connection {
     if (this.closing || this.closed) return;
     this.host.countNet(nread, 0);
     // Any traffic counts as activity for the idle timeout, as in Redis.
-    this.session.lastInteractionMs = wallNowMs();
+    this.session.lastInteractionMs = Date.now();
     const decoder = this.decoder;
     decoder.limits.bulkBytesMax = this.host.bulkBytesMax();
     decoder.feed(buf.subarray(0, nread), true);

@@ -1,7 +1,6 @@
 // The engine: databases, the command table and dispatch. It executes a command
 // and returns its reply; every write also leaves canonical effects, which
 // replicas and the snapshotter apply with the same engine.
-import { wallMsAt, wallNowMs } from "./clock";
 import { NONE, QUEUED, type Reply } from "../resp/reply";
 import { assert } from "./assert";
 import { Blocking } from "./blocking";
@@ -65,7 +64,7 @@ export class Engine {
   keyListeners: ((db: number, key: string) => void)[] = [];
 
   constructor(opts: EngineOptions = {}) {
-    this.clock = opts.clock ?? wallNowMs;
+    this.clock = opts.clock ?? Date.now;
     this.random = opts.random ?? Math.random;
     this.role = opts.role ?? "primary";
     this.recordEffects = opts.recordEffects ?? true;
@@ -221,21 +220,14 @@ export class Engine {
     const savedSession = ctx.session;
     const savedDb = ctx.db;
     const savedDirty = ctx.dirty;
-    const hook = this.onCommandDone;
-    let t0 = 0;
+    // The wall clock itself (not a monotonic estimate of it): clients compare
+    // TTLs against their own reading of it to the millisecond.
     if (outer) {
-      // One monotonic read both freezes the command's time and starts its timer.
-      if (this.clock === wallNowMs) {
-        t0 = performance.now();
-        ctx.now = wallMsAt(t0);
-      } else {
-        ctx.now = this.clock();
-        if (hook !== null) t0 = performance.now();
-      }
+      ctx.now = this.clock();
       ctx.mode = mode;
-    } else if (hook !== null) {
-      t0 = performance.now();
     }
+    const hook = this.onCommandDone;
+    const t0 = hook === null ? 0 : performance.now();
     ctx.session = session;
     ctx.db = this.db(session.db);
     ctx.dirty = 0;

@@ -235,9 +235,16 @@ export class RespWriter {
   }
 }
 
-/** Encodes one reply to a fresh Buffer (tests and tools; not the hot path). */
+/** Scratch space for encodeReply: encoding never re-enters itself. */
+const scratch = new RespWriter();
+
+/**
+ * Encodes one reply to a Buffer of its own (a durable primary's held replies,
+ * pushed messages): encoded in a shared scratch writer, then copied out at its
+ * exact size, so a small reply costs a small (pooled) allocation.
+ */
 export function encodeReply(r: Reply, proto: Protocol): Buffer {
-  const w = new RespWriter();
-  w.reply(r, proto);
-  return w.take();
+  scratch.reset();
+  scratch.reply(r, proto);
+  return scratch.take();
 }
