@@ -91,10 +91,14 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
  * bare echo server, Redis 14-17). net.Server offers no `onread` option for
  * accepted sockets, so the handle is rewrapped before any byte is read.
  */
-function readIntoSharedBuffer(accepted: Socket, onRead: (nread: number, buf: Buffer) => void): Socket {
+function readIntoSharedBuffer(accepted: Socket, onRead: (nread: number, buf: Buffer) => void): Socket | null {
   const raw = accepted as unknown as { _handle: object | null };
   const handle = raw._handle;
-  if (handle === null) return accepted;
+  if (handle === null) {
+    // Already gone (reset before this callback ran): nothing to serve.
+    accepted.destroy();
+    return null;
+  }
   raw._handle = null;
   // Without a handle, destroy() only detaches the husk from the server's connection count.
   accepted.destroy();
@@ -291,10 +295,11 @@ export class Server implements ConnectionHost {
       socket.end("-ERR max number of clients reached\r\n");
       return;
     }
-    stats.totalConnections++;
-    const session = this.engine.newSession();
     let conn: Connection | null = null;
     const client = readIntoSharedBuffer(socket, (nread, buf) => conn?.onRead(nread, buf));
+    if (client === null) return;
+    stats.totalConnections++;
+    const session = this.engine.newSession();
     conn = new Connection(client, session, this);
     session.conn = conn;
     this.clients.set(session.id, conn);

@@ -213,3 +213,41 @@ t.test("TIME, ECHO, SELECT and wrong arity", async (t) => {
   await t.rejects(r.call("CLIENT", "KILL"), /^ERR wrong number of arguments for 'client\|kill' command$/);
   r.disconnect();
 });
+
+t.test("requests cut at any byte and interleaved with another client's reads arrive intact", async (t) => {
+  // Every client reads into one shared buffer: a request left unfinished by one
+  // read must survive the other client's reads into that buffer in between.
+  const a = await RawClient.open(server.port);
+  const b = await RawClient.open(server.port);
+  const bigBytes = Buffer.alloc(40_000);
+  for (let i = 0; i < bigBytes.length; i++) bigBytes[i] = (i * 7) & 0xff;
+  const big = bigBytes.toString("latin1");
+  const values = ["x", "\u0000\r\n\u00ff", "0123456", big, "", "tail"];
+  const encode = (argv: string[]): string => {
+    let out = `*${argv.length}\r\n`;
+    for (const s of argv) out += `$${Buffer.byteLength(s, "latin1")}\r\n${s}\r\n`;
+    return out;
+  };
+  const streams = [a, b].map((_, c) => values.map((v, i) => encode(["SET", `cut:${c}:${i}`, v]) + encode(["GET", `cut:${c}:${i}`])).join(""));
+  const bytes = streams.map((s) => Buffer.from(s, "latin1"));
+  const pos = [0, 0];
+  let step = 0;
+  // Alternate small pieces of both streams, 1 to 13 bytes at a time, bounded by the streams' length.
+  while ((pos[0] ?? 0) < (bytes[0]?.length ?? 0) || (pos[1] ?? 0) < (bytes[1]?.length ?? 0)) {
+    for (const c of [0, 1]) {
+      const src = bytes[c] as Buffer;
+      const p = pos[c] as number;
+      if (p >= src.length) continue;
+      const n = src.length - p > 2000 ? 1 + (step % 13) + (step % 5 === 0 ? 1500 : 0) : 1 + (step % 13);
+      [a, b][c]?.socket.write(src.subarray(p, Math.min(src.length, p + n)));
+      pos[c] = p + n;
+      step++;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  const expected = values.map((v) => `+OK\r\n$${Buffer.byteLength(v, "latin1")}\r\n${v}\r\n`).join("");
+  t.equal(await a.until(expected.slice(-20)), expected, "client A's replies, byte for byte");
+  t.equal(await b.until(expected.slice(-20)), expected, "client B's replies, byte for byte");
+  a.close();
+  b.close();
+});
