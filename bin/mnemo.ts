@@ -1,18 +1,13 @@
 #!/usr/bin/env node
 // The mnemo command line: `mnemo up`, `mnemo server --standalone`, ...
-import { runLogNode } from "../log/io/node-main";
-import { simMain } from "./sim";
-import { Server } from "../cluster/server";
-import { Engine } from "../engine/engine";
-import { runDurableServer } from "./server-durable";
-import { runUp } from "./up";
-import { runStatus } from "./status";
-import { CHECK_USAGE, checkMain } from "./check";
+// Each subcommand loads its modules when it runs (a log node never loads the
+// engine, a server never loads the simulator): process start is what a
+// restarted node pays before it serves.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { intOption, parseOptions } from "./layout";
-import { listenStatus, requestSnapshot, Snapshotter, type SnapshotProgress } from "../snapshot/snapshotter";
+import type { SnapshotProgress } from "../snapshot/snapshotter";
 import { progressReporter, type ProgressOptions, type ProgressReporter } from "../snapshot/progress";
 
 const USAGE = `usage:
@@ -79,6 +74,8 @@ function parseStandaloneArgs(args: readonly string[]): StandaloneArgs {
 
 async function runStandalone(args: string[]): Promise<void> {
   const opts = parseStandaloneArgs(args);
+  const { Engine } = await import("../engine/engine");
+  const { Server } = await import("../cluster/server");
   const engine = new Engine({ recordEffects: false });
   for (const [name, value] of opts.config) {
     const r = engine.config.check(name, value);
@@ -125,6 +122,7 @@ function watchSupervisor(): void {
 const SUPERVISOR_CHECK_MS = 1000;
 
 async function runSnapshotter(args: readonly string[]): Promise<number> {
+  const { listenStatus, Snapshotter } = await import("../snapshot/snapshotter");
   const m = parseOptions(args, ["shard", "log", "secret-file", "snapshot-dir", "every-records", "every-bytes", "keep", "trim-margin", "port", "bind", "nice"]);
   // Snapshots are background work: on a shared machine the serving processes
   // (and the log nodes on their commit path) get the CPU first.
@@ -187,6 +185,7 @@ async function runSnapshotNow(args: readonly string[]): Promise<number> {
   if (args[0] !== "now") throw new Error("usage: mnemo snapshot now [--data-dir D] [--timeout-ms N]");
   const m = parseOptions(args.slice(1), ["data-dir", "timeout-ms"]);
   const dir = path.join(path.resolve(m.get("data-dir") ?? "./data"), "snapshots");
+  const { requestSnapshot } = await import("../snapshot/snapshotter");
   const bars = new SnapshotBars();
   try {
     const seq = await requestSnapshot(dir, intOption(m, "timeout-ms", 120_000, 1, 3_600_000), (p) => bars.show(p));
@@ -232,18 +231,18 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case "server":
       if (rest.includes("--standalone")) await runStandalone(rest);
-      else await runDurableServer(rest);
+      else await (await import("./server-durable")).runDurableServer(rest);
       return -1;
     case "sim":
-      return simMain(rest);
+      return (await import("./sim")).simMain(rest);
     case "log":
-      return runLogNode(rest);
+      return (await import("../log/io/node-main")).runLogNode(rest);
     case "up":
-      return runUp(rest);
+      return (await import("./up")).runUp(rest);
     case "status":
-      return runStatus(rest);
+      return (await import("./status")).runStatus(rest);
     case "check":
-      return checkMain(rest);
+      return (await import("./check")).checkMain(rest);
     case "snapshotter":
       return runSnapshotter(rest);
     case "snapshot":
@@ -252,7 +251,7 @@ async function main(argv: string[]): Promise<number> {
     case "--help":
     case "-h":
     case undefined:
-      process.stdout.write(`${USAGE}${CHECK_USAGE.replace(/^usage:\n/, "")}`);
+      process.stdout.write(`${USAGE}${(await import("./check")).CHECK_USAGE.replace(/^usage:\n/, "")}`);
       return cmd === undefined ? 2 : 0;
     default:
       process.stderr.write(`mnemo: unknown command '${cmd}'\n${USAGE}`);
