@@ -94,11 +94,18 @@ summarize() {
   echo "$(awk '{print $1}' "$f" | median) $(awk '{print $2}' "$f" | median) $(awk '{print $3}' "$f" | median) $(awk '{print $4}' "$f" | median)"
 }
 RSS_BEFORE=$(rss_kb "$PPID_M")
+echo "$RSS_BEFORE" >"$TMP/rss-before"
+sample_rss "$PPID_M" "$TMP/rss-before" & SAMPLER=$!
 : >"$TMP/rounds-before"
 for _ in $(seq "$ROUNDS"); do lat "$MPORT" >>"$TMP/rounds-before"; done
+kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null
+RSS_MAX0=$(cat "$TMP/rss-before")
 read -r M_GP0 M_SP0 M_GR0 M_SR0 <<<"$(summarize "$TMP/rounds-before")"
+# The rounds' SETs add keys (-r spans more than the loaded keys), so RSS grows
+# with or without a snapshot: compare the growth per round of the two phases.
+RSS_AFTER0=$(rss_kb "$PPID_M")
 sample_rss "$PPID_M" "$TMP/rss-during" & SAMPLER=$!
-echo "$(rss_kb "$PPID_M")" >"$TMP/rss-during"
+echo "$RSS_AFTER0" >"$TMP/rss-during"
 ts=$(now_ms)
 ( node "$MNEMO" snapshot now --data-dir "$D" --timeout-ms 600000 >"$TMP/snapnow.out" 2>&1; echo $? >"$TMP/snapnow.rc"; echo "$(now_ms)" >"$TMP/snapnow.end" ) &
 SNAPJOB=$!
@@ -175,7 +182,7 @@ echo
 echo "primary p99 during snapshot / without: GET $(ratio "$M_GP1" "$M_GP0")x, SET $(ratio "$M_SP1" "$M_SP0")x   (target <= 1.10)"
 echo "redis   p99 during BGSAVE   / without: GET $(ratio "$R_GP1" "$R_GP0")x, SET $(ratio "$R_SP1" "$R_SP0")x"
 echo "mnemo rows: medians of $ROUNDS rounds without and of the $DURING_ROUNDS rounds that ran entirely during the snapshot ($OVERLAP ms of its $SNAP_WALL ms)"
-echo "RSS: mnemo primary $(mb "$RSS_BEFORE") before, $(mb "$RSS_DURING") max during; redis-server (parent) $(mb "$R_RSS_BEFORE") before, $(mb "$R_RSS_DURING") max during (+ fork child)"
+echo "RSS: mnemo primary $(mb "$RSS_BEFORE") before the rounds; max $(mb "$RSS_MAX0") during the $ROUNDS rounds without a snapshot (+$(( (RSS_MAX0 - RSS_BEFORE) / 1024 / ROUNDS )) MB per round), $(mb "$RSS_AFTER0") after them; max $(mb "$RSS_DURING") during the $DURING_ROUNDS rounds with one (+$(( (RSS_DURING - RSS_AFTER0) / 1024 / (DURING_ROUNDS > 0 ? DURING_ROUNDS : 1) )) MB per round); redis-server (parent) $(mb "$R_RSS_BEFORE") before, $(mb "$R_RSS_DURING") max during (+ fork child)"
 echo "snapshot write: $SNAP_BYTES bytes in $SNAP_MS ms (snapshotter log) = $(mbps "$SNAP_BYTES" "$SNAP_MS") MB/s; 'snapshot now' wall $SNAP_WALL ms = $(mbps "$SNAP_BYTES" "$SNAP_WALL") MB/s"
 echo "redis BGSAVE: $RDB_BYTES bytes in ~$BGSAVE_MS ms = $(mbps "$RDB_BYTES" "$BGSAVE_MS") MB/s"
 echo "restore: replica restored $REST_KEYS keys in $REST_MS ms = $(mbps "$SNAP_BYTES" "$REST_MS") MB/s; kill -9 -> caught up with seq $PRIMARY_SEQ in $CATCHUP_MS ms"
