@@ -73,7 +73,7 @@ export class AckSender {
     const i = this.target.lastIndexOf(":");
     const s = net.connect({ host: this.target.slice(0, i), port: Number(this.target.slice(i + 1)) });
     s.setNoDelay(true);
-    s.on("data", () => {}); // replies, if any, are not needed
+    s.on("data", () => {}); // replies (if the peer sends some) are not needed
     s.on("error", () => s.destroy());
     s.on("close", () => {
       if (this.sock === s) {

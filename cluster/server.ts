@@ -89,7 +89,7 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
  * 'data' event; on this machine that cost more server CPU per request than the
  * whole of Redis (measured: 26.8 against 16.8 µs per request at -P 1 for a
  * bare echo server, Redis 14-17). net.Server offers no `onread` option for
- * accepted sockets, so the handle is rewrapped before any byte is read.
+ * accepted sockets, so the handle is rewrapped before its first byte is read.
  */
 function readIntoSharedBuffer(accepted: Socket, onRead: (nread: number, buf: Buffer) => void): Socket | null {
   const raw = accepted as unknown as { _handle: object | null };

@@ -1,5 +1,5 @@
 // The encoder's exact bytes for every Reply kind in RESP2 and RESP3, and a
-// property: any reply tree, encoded, parses back (by an independent parser
+// property: every reply tree, encoded, parses back (by an independent parser
 // written here) to the same tree, with binary strings intact.
 import t from "tap";
 import fc from "fast-check";

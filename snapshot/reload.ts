@@ -38,11 +38,11 @@ export interface ReloadOptions {
 
 export type ReloadResult = { readonly ok: true; readonly keys: number; readonly bytes: number } | { readonly ok: false; readonly error: string };
 
-/** Redis's words for a bad option and for any load failure. */
+/** Redis's words for a bad option and for a failed load. */
 export const RELOAD_BAD_OPTION = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
 export const RELOAD_LOAD_FAILED = "ERR Error trying to load the RDB dump";
 
-/** Parses the options after RELOAD (any order, case-insensitive, repeats allowed); null on an unknown one. */
+/** Parses the options after RELOAD (in every order, case-insensitive, repeats allowed); null on an unknown one. */
 export function parseReloadOptions(args: readonly string[]): ReloadOptions | null {
   let merge = false;
   let flush = true;

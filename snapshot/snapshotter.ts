@@ -83,7 +83,7 @@ export class Snapshotter {
   /** Seq of the newest published snapshot (0: none). */
   newestSeq = 0;
   private stopped = false;
-  /** The round in progress, if any (status port, progress file). */
+  /** The round in progress, or null (status port, progress file). */
   progress: SnapshotProgress | null = null;
   private progressWrittenMs = 0;
 

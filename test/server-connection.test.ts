@@ -214,7 +214,7 @@ t.test("TIME, ECHO, SELECT and wrong arity", async (t) => {
   r.disconnect();
 });
 
-t.test("requests cut at any byte and interleaved with another client's reads arrive intact", async (t) => {
+t.test("requests cut at every byte and interleaved with another client's reads arrive intact", async (t) => {
   // Every client reads into one shared buffer: a request left unfinished by one
   // read must survive the other client's reads into that buffer in between.
   const a = await RawClient.open(server.port);

@@ -222,7 +222,7 @@ export class ShardReference {
     this.digests.set(0, this.engine.digest());
   }
 
-  /** Called for every entry any log node applies; each committed entry is taken once, in order. */
+  /** Called for every entry a log node applies; each committed entry is taken once, in order. */
   applied(node: SimNode<LogApp>, e: Entry): void {
     if (e.index <= this.raftIndex) return;
     assert(e.index === this.raftIndex + 1, `the reference missed entries ${this.raftIndex + 1}..${e.index - 1}`);

@@ -216,7 +216,7 @@ export class SimServer implements LogCaller {
     return this.alive && inc === this.incarnation && this.role === "replica";
   }
 
-  /** Follows the log with reads from any node (the real server tails a stream after catching up). */
+  /** Follows the log with reads from whichever node answers (the real server tails a stream after catching up). */
   private poll(): void {
     const inc = this.incarnation;
     if (!this.isReplica(inc) || this.readInFlight) return;

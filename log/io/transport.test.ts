@@ -24,7 +24,7 @@ function split(buf: Buffer, cuts: number[]): Buffer[] {
   return out;
 }
 
-t.test("frames: any split of any stream decodes to the same payloads", async (t) => {
+t.test("frames: every split of every stream decodes to the same payloads", async (t) => {
   fc.assert(
     fc.property(
       fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }),
