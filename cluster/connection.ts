@@ -8,7 +8,7 @@
 // unblocked, and resumes in order. Resuming is always scheduled by the host on a
 // later turn, never run re-entrantly, because the writer is shared.
 import type { Socket } from "node:net";
-import { RespDecoder, type NameLookup } from "../resp/decoder";
+import { RespDecoder } from "../resp/decoder";
 import { encodeReply, type RespWriter } from "../resp/encoder";
 import type { Reply } from "../resp/reply";
 import type { Session } from "../engine/session";
@@ -39,8 +39,6 @@ export interface ConnectionHost {
   handle(conn: Connection, argv: string[]): Reply | Hold;
   /** The shared writer replies are encoded into. */
   readonly writer: RespWriter;
-  /** Command names the decoder can reuse instead of allocating. */
-  readonly commandNames: NameLookup;
   queryBytesMax(): number;
   bulkBytesMax(): number;
   /** Asks the host to call `conn.process()` on a later turn. */
@@ -93,7 +91,7 @@ export class Connection {
     readonly session: Session,
     private readonly host: ConnectionHost,
   ) {
-    this.decoder = new RespDecoder({ bulkBytesMax: host.bulkBytesMax() }, host.commandNames);
+    this.decoder = new RespDecoder({ bulkBytesMax: host.bulkBytesMax() });
     this.addr = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`;
     this.laddr = `${socket.localAddress ?? "?"}:${socket.localPort ?? 0}`;
     const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;

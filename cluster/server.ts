@@ -5,7 +5,6 @@
 import { createServer, Socket, type Server as NetServer, type SocketConstructorOpts } from "node:net";
 import { performance } from "node:perf_hooks";
 import { RespWriter } from "../resp/encoder";
-import { NameCache } from "../resp/names";
 import { err, simple, type Reply } from "../resp/reply";
 import { redactForLogs } from "../engine/stats";
 import { F_ADMIN, F_MAY_REPLICATE, F_NO_AUTH, F_NO_MULTI, F_WRITE, type Command, type CommandSpec } from "../engine/command";
@@ -113,8 +112,6 @@ function readIntoSharedBuffer(accepted: Socket, onRead: (nread: number, buf: Buf
 export class Server implements ConnectionHost {
   readonly engine: Engine;
   readonly writer = new RespWriter();
-  /** Every command's name in lower and upper case, filled when the server listens. */
-  readonly commandNames = new NameCache();
   readonly clients = new Map<number, Connection>();
   readonly startedAtMs = Date.now();
   private readonly net: NetServer;
@@ -171,10 +168,6 @@ export class Server implements ConnectionHost {
         const addr = this.net.address();
         if (addr !== null && typeof addr === "object") this.port = addr.port;
         this.engine.config.set("port", String(this.port));
-        for (const c of this.engine.table.all()) {
-          this.commandNames.add(c.spec.name);
-          this.commandNames.add(c.spec.name.toUpperCase());
-        }
         this.startCron();
         resolve();
       });

@@ -17,10 +17,6 @@ export interface DecoderLimits {
   bulkBytesMax: number;
 }
 
-/** Known command names, so a request's first argument usually needs no new string. */
-export interface NameLookup {
-  find(buf: Uint8Array, start: number, len: number): string | null;
-}
 
 export class RespDecoder {
   private buf: Buffer = EMPTY;
@@ -41,10 +37,7 @@ export class RespDecoder {
   /** Set when the last request came inline (Redis treats some of those differently). */
   lastInline = false;
 
-  constructor(
-    public limits: DecoderLimits = { bulkBytesMax: 512 * 1024 * 1024 },
-    private readonly names: NameLookup | null = null,
-  ) {}
+  constructor(public limits: DecoderLimits = { bulkBytesMax: 512 * 1024 * 1024 }) {}
 
   /** Bytes received but not yet consumed. */
   get buffered(): number {
@@ -178,30 +171,26 @@ export class RespDecoder {
         const end = buf.length;
         const start = this.pos;
         if (start >= end) return false;
-        // The common header "$<digits>\r\n", scanned and parsed in one pass.
+        // The common header "$<digits>\r\n" is scanned and parsed in one pass;
+        // anything else is found with indexOf and judged by parseDecimal.
         let i = start + 1;
         let len = 0;
         let c = 0;
-        while (i < end && (c = buf[i] as number) >= 0x30 && c <= 0x39 && i - start <= 20) {
+        while (i < end && i - start <= 20 && (c = buf[i] as number) >= 0x30 && c <= 0x39) {
           len = len * 10 + (c - 0x30);
           i++;
         }
-        let nl = i;
-        if (i >= end || c !== 0x0d || i === start + 1 || i - start > 20) {
-          // Anything else: find the line end, then say what is wrong with it.
-          nl = buf.indexOf(0x0d, start);
-          if (nl < 0 || nl + 1 >= end) {
-            if (end - start > INLINE_BYTES_MAX) return this.fail("too big bulk count string");
-            return false;
-          }
-          if (buf[start] !== 0x24) return this.fail(`expected '$', got '${String.fromCharCode(buf[start] ?? 0)}'`);
+        const fast = c === 0x0d && i > start + 1;
+        const nl = fast ? i : buf.indexOf(0x0d, start);
+        if (nl < 0 || nl + 1 >= end) {
+          if (end - start > INLINE_BYTES_MAX) return this.fail("too big bulk count string");
+          return false;
+        }
+        if (buf[start] !== 0x24) return this.fail(`expected '$', got '${String.fromCharCode(buf[start] ?? 0)}'`);
+        if (!fast) {
           const parsed = parseDecimal(buf, start + 1, nl);
           if (parsed === null) return this.fail("invalid bulk length");
           len = parsed;
-        } else if (i + 1 >= end) {
-          return false;
-        } else if (buf[start] !== 0x24) {
-          return this.fail(`expected '$', got '${String.fromCharCode(buf[start] ?? 0)}'`);
         }
         if (len < 0 || len > this.limits.bulkBytesMax) return this.fail("invalid bulk length");
         this.pos = nl + 2;
@@ -220,9 +209,7 @@ export class RespDecoder {
       }
       const len = this.bulkLen;
       if (buf.length - this.pos < len + 2) return false;
-      const args = this.args;
-      const name = args.length === 0 && this.names !== null ? this.names.find(buf, this.pos, len) : null;
-      args.push(name ?? (len <= SHORT_ARG_BYTES ? shortString(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len)));
+      this.args.push(len <= SHORT_ARG_BYTES ? shortString(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len));
       this.pos += len + 2;
       this.bulkLen = -1;
       this.argsLeft--;
