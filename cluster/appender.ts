@@ -13,8 +13,7 @@
 //   no answer (timeout, lost)  -> send again with the same expectedSeq (safe:
 //                                 it is conditional) until giveUpMs, then fatal
 //                                 with an unknown outcome.
-import type { ClientAppendResult, LogClient } from "../log/client";
-import type { ShardId } from "../log/state/types";
+import type { ClientAppendResult } from "../log/client";
 
 /** Appends in flight at once. */
 const IN_FLIGHT_MAX = 8;
@@ -34,8 +33,14 @@ interface Batch {
 export type AppendFailure = { readonly kind: "deposed"; readonly detail: string } | { readonly kind: "unknown"; readonly detail: string };
 
 export interface AppenderOptions {
-  readonly client: LogClient;
-  readonly shard: ShardId;
+  /**
+   * Sends one conditional append to the log; `done` gets the log's answer, or
+   * null (with why) when none came. A LogClient in the server, the simulated
+   * log in the shard simulation (cluster/sim).
+   */
+  readonly send: (records: readonly Buffer[], expectedSeq: number, leaseId: number, done: (r: ClientAppendResult | null, why: string) => void) => void;
+  /** Runs `fn` after `ms` (setTimeout, or the simulation's clock). */
+  readonly later: (ms: number, fn: () => void) => void;
   readonly leaseId: number;
   /** The shard's tip when the lease was granted: the first record gets tip + 1. */
   readonly tipSeq: number;
@@ -130,10 +135,7 @@ export class Appender {
     else this.resends++;
     b.state = "sent";
     this.inFlight++;
-    this.o.client.append(this.o.shard, b.records, { expectedSeq: b.firstSeq - 1, leaseId: this.o.leaseId }).then(
-      (r) => this.answered(b, r),
-      (e: unknown) => this.noAnswer(b, e instanceof Error ? e.message : String(e)),
-    );
+    this.o.send(b.records, b.firstSeq - 1, this.o.leaseId, (r, why) => (r === null ? this.noAnswer(b, why) : this.answered(b, r)));
   }
 
   private answered(b: Batch, r: ClientAppendResult): void {
@@ -164,7 +166,7 @@ export class Appender {
       return this.fail({ kind: "unknown", detail: `the log did not answer the append of ${b.firstSeq}.. for ${this.o.giveUpMs} ms (${why})` });
     }
     b.state = "waitEarlier";
-    setTimeout(() => this.pump(), RETRY_DELAY_MS);
+    this.o.later(RETRY_DELAY_MS, () => this.pump());
   }
 
   /** Drops the committed prefix, reports the new commit point, sends what can go. */

@@ -447,9 +447,15 @@ export class ShardNode implements DurableGate, ClusterTopology {
     engine.role = "primary";
     engine.recordEffects = true;
     this.tracker = new Tracker(engine, tipSeq);
+    const client = this.appendClient;
+    const shard = this.o.shard;
     this.appender = new Appender({
-      client: this.appendClient,
-      shard: this.o.shard,
+      send: (records, expectedSeq, id, done) =>
+        void client.append(shard, records, { expectedSeq, leaseId: id }).then(
+          (r) => done(r, ""),
+          (e: unknown) => done(null, e instanceof Error ? e.message : String(e)),
+        ),
+      later: (ms, fn) => void setTimeout(fn, ms),
       leaseId,
       tipSeq,
       // Retrying an append is always safe (it is conditional), and a lost lease

@@ -220,18 +220,16 @@ export class Engine {
     const savedSession = ctx.session;
     const savedDb = ctx.db;
     const savedDirty = ctx.dirty;
-    // The wall clock itself (not a monotonic estimate of it): clients compare
-    // TTLs against their own reading of it to the millisecond.
     if (outer) {
       ctx.now = this.clock();
       ctx.mode = mode;
     }
-    const hook = this.onCommandDone;
-    const t0 = hook === null ? 0 : performance.now();
     ctx.session = session;
     ctx.db = this.db(session.db);
     ctx.dirty = 0;
     this.depth++;
+    const hook = this.onCommandDone;
+    const t0 = hook === null ? 0 : performance.now();
     let reply: Reply;
     try {
       reply = run(ctx, argv);

@@ -13,7 +13,6 @@ import { assert } from "../../log/raft/assert";
 import type { Engine } from "../../engine/engine";
 import type { Session } from "../../engine/session";
 import { err, type Reply } from "../../resp/reply";
-import type { AppendFailure } from "../appender";
 import { encodeAnnounce, encodeChecksum, encodeEffects, RecordReader, type Announce } from "../record";
 import { Tracker } from "../tracker";
 import {
@@ -33,7 +32,7 @@ import {
 import { SafetyViolation } from "../../log/sim/checker";
 import type { LogApp } from "../../log/sim/log-app";
 import type { Prng } from "../../log/sim/prng";
-import { SimAppender } from "./shard-appender";
+import { Appender, type AppendFailure } from "../appender";
 import { SHARD, type LogAnswer, type LogCaller, type ShardReference, type SimLogNet } from "./shard-log";
 import { loadSnapshot, replicaEngine, type SnapshotStore } from "./shard-snapshotter";
 import type { WorkloadHost } from "../../log/sim/workload";
@@ -80,7 +79,7 @@ interface PrimaryState {
   readonly epoch: number;
   deadlineMs: number;
   readonly tracker: Tracker;
-  readonly appender: SimAppender;
+  readonly appender: Appender;
   renewsInFlight: number;
 }
 
@@ -336,19 +335,17 @@ export class SimServer implements LogCaller {
     const tracker = new Tracker(engine, tipSeq);
     engine.keyListeners.push((db, key) => (this.primary?.tracker === tracker ? tracker.keyWritten(db, key) : undefined));
     engine.onFirstEffect = () => this.scheduleSeal();
-    const appender = new SimAppender(
-      {
-        append: (records, expectedSeq, id, cb) => this.sendAppend(records, expectedSeq, id, cb),
-        later: (ms, fn) => this.later(ms, fn),
-        nowMs: () => this.nowMs(),
-      },
+    const appender = new Appender({
+      send: (records, expectedSeq, id, done) => this.sendAppend(records, expectedSeq, id, (r) => done(r, "no answer")),
+      later: (ms, fn) => this.later(ms, fn),
+      nowMs: () => this.nowMs(),
       leaseId,
       tipSeq,
-      Math.max(30_000, this.leaseMs * 10),
-      (seq) => this.committed(seq),
-      (f) => this.stepDown(inc, f),
-      () => (this.engine.effectsPending > 0 ? this.seal() : undefined),
-    );
+      giveUpMs: Math.max(30_000, this.leaseMs * 10),
+      onCommitted: (seq) => this.committed(seq),
+      onFailure: (f) => this.stepDown(inc, f),
+      onCapacity: () => (this.engine.effectsPending > 0 ? this.seal() : undefined),
+    });
     this.primary = { leaseId, epoch, deadlineMs: leaseDeadlineMs(from, this.leaseMs, s.marginMs), tracker, appender, renewsInFlight: 0 };
     const me: Announce = { nodeId: this.name, host: this.name, port: 1, epoch };
     tracker.sealed(this.submit([encodeAnnounce(me)]));
