@@ -46,6 +46,9 @@ export interface ConnectionHost {
   /** A protocol error or a limit closed the client: log it. */
   clientError(conn: Connection, message: string): void;
   closed(conn: Connection): void;
+  /** The requests about to run arrived at `nowMs` (Engine.beginTurn), until endTurn. */
+  beginTurn(nowMs: number): void;
+  endTurn(): void;
   /** Bytes read from and written to clients (INFO total_net_*). */
   countNet(inBytes: number, outBytes: number): void;
   /**
@@ -112,10 +115,12 @@ export class Connection {
     if (this.closing || this.closed) return;
     this.host.countNet(nread, 0);
     // Any traffic counts as activity for the idle timeout, as in Redis.
-    this.session.lastInteractionMs = Date.now();
+    const now = Date.now();
+    this.session.lastInteractionMs = now;
     const decoder = this.decoder;
     decoder.limits.bulkBytesMax = this.host.bulkBytesMax();
     decoder.feed(buf.subarray(0, nread), true);
+    this.host.beginTurn(now);
     try {
       const buffered = decoder.buffered;
       if (buffered > this.queryPeakBytes) this.queryPeakBytes = buffered;
@@ -127,6 +132,7 @@ export class Connection {
       }
       this.process();
     } finally {
+      this.host.endTurn();
       decoder.detach();
     }
   }

@@ -298,6 +298,14 @@ export class Server implements ConnectionHost {
     this.clients.set(session.id, conn);
   }
 
+  beginTurn(nowMs: number): void {
+    this.engine.beginTurn(nowMs);
+  }
+
+  endTurn(): void {
+    this.engine.endTurn();
+  }
+
   handle(conn: Connection, argv: string[]): Reply | Hold {
     const session = conn.session;
     if (this.pause !== null) {

@@ -1,6 +1,7 @@
 // The engine: databases, the command table and dispatch. It executes a command
 // and returns its reply; every write also leaves canonical effects, which
 // replicas and the snapshotter apply with the same engine.
+import { performance } from "node:perf_hooks";
 import { NONE, QUEUED, type Reply } from "../resp/reply";
 import { assert } from "./assert";
 import { Blocking } from "./blocking";
@@ -56,6 +57,15 @@ export class Engine {
   private readonly defaultSession: Session;
   /** Where each db's active-expiry walk resumes. */
   private readonly expireCursors = new Map<number, Iterator<[string, number]>>();
+  /**
+   * The wall-clock time shared by the commands of one batch of requests (see
+   * beginTurn), or -1 when each command reads the clock itself.
+   */
+  private turnNowMs = -1;
+  /** performance.now() when turnNowMs was read. */
+  private turnReadAt = 0;
+  /** performance.now() when the previous command of this turn finished (-1 outside a turn). */
+  private lastDoneAt = -1;
   /** Called after every executed command with its duration (commandstats, slow log, MONITOR). */
   onCommandDone: ((cmd: Command, session: Session, argv: readonly string[], usec: number, mode: ExpiryMode) => void) | null = null;
   /** Called when an effect is recorded while none were pending (the durable server seals a batch per turn). */
@@ -74,6 +84,25 @@ export class Engine {
     this.ctx = new Ctx(this);
     this.table.register(ALL_COMMANDS);
     this.defaultSession = this.newSession();
+  }
+
+  /**
+   * A connection's bytes arrived at `nowMs`: the requests in them were all
+   * sent before that instant, on this machine's clock, so they run at that
+   * time (Redis reads the clock per command; a timestamp a client put in a
+   * request is never ahead of it either way). The time is read again once a
+   * millisecond of work has passed, so a long batch never runs on a stale
+   * clock. Each command's duration is measured from the end of the previous
+   * one in the batch (its parsing included): one clock read per command.
+   */
+  beginTurn(nowMs: number): void {
+    this.turnNowMs = nowMs;
+    this.turnReadAt = this.lastDoneAt = performance.now();
+  }
+
+  endTurn(): void {
+    this.turnNowMs = -1;
+    this.lastDoneAt = -1;
   }
 
   /** Adds commands (the server layer registers CLIENT, HELLO, ... this way). */
@@ -220,8 +249,9 @@ export class Engine {
     const savedSession = ctx.session;
     const savedDb = ctx.db;
     const savedDirty = ctx.dirty;
+    const inTurn = outer && this.turnNowMs >= 0;
     if (outer) {
-      ctx.now = this.clock();
+      ctx.now = inTurn ? this.turnNowMs : this.clock();
       ctx.mode = mode;
     }
     ctx.session = session;
@@ -229,14 +259,24 @@ export class Engine {
     ctx.dirty = 0;
     this.depth++;
     const hook = this.onCommandDone;
-    const t0 = hook === null ? 0 : performance.now();
+    const t0 = inTurn ? this.lastDoneAt : hook === null ? 0 : performance.now();
     let reply: Reply;
     try {
       reply = run(ctx, argv);
     } finally {
       this.depth--;
     }
-    if (hook !== null) hook(c, session, argv, Math.round((performance.now() - t0) * 1000), mode);
+    if (hook !== null || inTurn) {
+      const t1 = performance.now();
+      if (inTurn) {
+        this.lastDoneAt = t1;
+        if (t1 - this.turnReadAt >= 1) {
+          this.turnNowMs = this.clock();
+          this.turnReadAt = t1;
+        }
+      }
+      if (hook !== null) hook(c, session, argv, Math.round((t1 - t0) * 1000), mode);
+    }
     const dirty = ctx.dirty;
     if (dirty > 0) {
       this.stats.dirty += dirty;

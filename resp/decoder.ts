@@ -26,6 +26,8 @@ export class RespDecoder {
   /** Arguments still expected by the multibulk being read, or 0 between requests. */
   private argsLeft = 0;
   private args: string[] = [];
+  /** Index of the next argument in `args`. */
+  private argIdx = 0;
   /** Length of the bulk whose header has been read, or -1. */
   private bulkLen = -1;
   private big: Buffer | null = null;
@@ -136,7 +138,7 @@ export class RespDecoder {
     if (c === 0x0d && i > start + 1 && i - start <= 10 && i + 1 < buf.length) {
       this.pos = i + 2;
       this.argsLeft = count;
-      this.args = [];
+      this.startArgs(count);
       return true;
     }
     const nl = this.buf.indexOf(0x0d, this.pos);
@@ -149,8 +151,18 @@ export class RespDecoder {
     if (n === null || n > INT32_MAX) return this.fail("invalid multibulk length");
     this.pos = nl + 2;
     this.argsLeft = n > 0 ? n : 0;
-    this.args = [];
+    this.startArgs(this.argsLeft);
     return true;
+  }
+
+  /**
+   * A request of `count` arguments begins. Its array is made at its final
+   * length and filled by index (no push); a count a client announced but has
+   * not sent yet allocates nothing beyond ARGS_PREALLOCATED_MAX.
+   */
+  private startArgs(count: number): void {
+    this.args = count <= ARGS_PREALLOCATED_MAX ? new Array<string>(count) : [];
+    this.argIdx = 0;
   }
 
   /** Reads as many bulk arguments as are complete; true once all have arrived. */
@@ -158,7 +170,7 @@ export class RespDecoder {
     while (this.argsLeft > 0) {
       if (this.big !== null) {
         if (this.bigFilled < this.bigTotal) return false;
-        this.args.push(this.big.latin1Slice(0, this.bigTotal - 2));
+        this.args[this.argIdx++] = this.big.latin1Slice(0, this.bigTotal - 2);
         this.big = null;
         this.bigFilled = 0;
         this.bigTotal = 0;
@@ -209,7 +221,7 @@ export class RespDecoder {
       }
       const len = this.bulkLen;
       if (buf.length - this.pos < len + 2) return false;
-      this.args.push(len <= SHORT_ARG_BYTES ? shortString(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len));
+      this.args[this.argIdx++] = len <= SHORT_ARG_BYTES ? shortString(buf, this.pos, len) : buf.latin1Slice(this.pos, this.pos + len);
       this.pos += len + 2;
       this.bulkLen = -1;
       this.argsLeft--;
@@ -239,6 +251,9 @@ export class RespDecoder {
     return args;
   }
 }
+
+/** Requests announcing at most this many arguments get their array at once. */
+const ARGS_PREALLOCATED_MAX = 1024;
 
 /** Arguments up to this long are built in JS: a native latin1Slice call costs 4-5x more. */
 const SHORT_ARG_BYTES = 6;
