@@ -297,10 +297,10 @@ function finishTrim(ctx: Ctx, t: TrimParse, xadd: boolean): TrimSpec | null | Re
 }
 
 /** argv as a replica must see it: the ID chosen, `~` trims made exact, LIMIT dropped. */
-function trimEffect(argv: readonly string[], s: StreamObject, a: AddTrimArgs, id: StreamID | null): string[] {
+function trimEffect(argv: readonly string[], s: StreamObject, a: AddTrimArgs, id: string | null): string[] {
   const out = argv.slice();
   out[0] = argv[0]?.toUpperCase() ?? "";
-  if (id !== null) out[a.idPos] = formatId(id);
+  if (id !== null) out[a.idPos] = id;
   if (a.trim !== null && a.trim.approx) {
     out[a.trimArgIdx - 1] = "=";
     out[a.trimArgIdx] = a.trim.strategy === "maxlen" ? String(s.length) : formatId(s.edgeId(true, false));
@@ -346,8 +346,9 @@ function xadd(ctx: Ctx, argv: string[]): Reply {
   if (found === null) ctx.setKey(key, s);
   else ctx.touch(key);
   ctx.dirty++;
-  ctx.emit(trimEffect(argv, s, a, id));
-  return bulk(formatId(id));
+  const idText = formatId(id);
+  ctx.emit(trimEffect(argv, s, a, idText));
+  return bulk(idText);
 }
 
 function xtrim(ctx: Ctx, argv: string[]): Reply {

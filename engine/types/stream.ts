@@ -227,6 +227,10 @@ const FLAG_BYTES = 2;
 export const FLAG_DELETED = 1;
 export const FLAG_SAMEFIELDS = 2;
 
+/**
+ * One entry as callers see it: built on demand from a node's packed storage
+ * (see StreamNode), so changing it changes nothing in the stream.
+ */
 export class StreamEntry {
   constructor(
     readonly id: StreamID,
@@ -244,8 +248,28 @@ export class StreamEntry {
   }
 }
 
+/** Entries a node makes room for at first; it doubles as it fills. */
+const NODE_INITIAL_CAPACITY = 8;
+
+/**
+ * A run of entries that Redis keeps in one listpack. Packed: IDs in two
+ * Float64Arrays (while every ID fits a double exactly; a node that meets a
+ * bigger one keeps ID objects instead), flags in a Uint8Array, and every
+ * entry's strings in one array (its values when it has the master fields,
+ * else field, value pairs), so an entry costs no object of its own. Entries
+ * are read through entryAt() and friends.
+ */
 export class StreamNode {
-  readonly entries: StreamEntry[] = [];
+  /** Entries held, tombstones included. */
+  private count = 0;
+  private msOf: Float64Array;
+  private seqOf: Float64Array;
+  /** The IDs as objects once an ID that is a bigint has been stored (then msOf/seqOf are unused). */
+  private boxed: StreamID[] | null = null;
+  private flagsOf: Uint8Array;
+  /** Where each entry's strings start in `strs` (they end where the next entry's start). */
+  private startOf: Int32Array;
+  private strs: string[] = [];
   live = 0;
   deleted = 0;
   /** Listpack bytes apart from the live and deleted counters (which change in place). */
@@ -255,10 +279,16 @@ export class StreamNode {
     /** The rax key: the ID the node was opened with; entries are delta-encoded against it. */
     readonly master: StreamID,
     readonly masterFields: readonly string[],
+    capacity = NODE_INITIAL_CAPACITY,
   ) {
     let b = LP_FIXED_BYTES + lpIntBytes(masterFields.length) + lpIntBytes(0);
     for (const f of masterFields) b += lpStrBytes(f);
     this.restBytes = b;
+    const cap = Math.max(1, capacity);
+    this.msOf = new Float64Array(cap);
+    this.seqOf = new Float64Array(cap);
+    this.flagsOf = new Uint8Array(cap);
+    this.startOf = new Int32Array(cap);
   }
 
   /** Redis's lpBytes() of this node's listpack. */
@@ -266,17 +296,81 @@ export class StreamNode {
     return this.restBytes + lpIntBytes(this.live) + lpIntBytes(this.deleted);
   }
 
+  /** Entries held, tombstones included. */
+  get size(): number {
+    return this.count;
+  }
+
   get firstId(): StreamID {
-    const e = this.entries[0];
-    assert(e !== undefined, "stream node without entries");
-    return e.id;
+    assert(this.count > 0, "stream node without entries");
+    return this.idAt(0);
   }
 
   /** The last ID in the node, tombstones included (lpGetEdgeStreamID). */
   get lastId(): StreamID {
-    const e = this.entries[this.entries.length - 1];
-    assert(e !== undefined, "stream node without entries");
-    return e.id;
+    assert(this.count > 0, "stream node without entries");
+    return this.idAt(this.count - 1);
+  }
+
+  idAt(i: number): StreamID {
+    const boxed = this.boxed;
+    if (boxed !== null) return boxed[i] as StreamID;
+    return { ms: this.msOf[i] as number, seq: this.seqOf[i] as number };
+  }
+
+  /** cmpId(entry i's ID, id) without building the entry's ID. */
+  cmpAt(i: number, id: StreamID): number {
+    const boxed = this.boxed;
+    if (boxed !== null) return cmpId(boxed[i] as StreamID, id);
+    // IDs are canonical (a number whenever it fits), so a number and a bigint always differ.
+    const ms = this.msOf[i] as number;
+    if (ms !== id.ms) return ms < id.ms ? -1 : 1;
+    const seq = this.seqOf[i] as number;
+    if (seq !== id.seq) return seq < id.seq ? -1 : 1;
+    return 0;
+  }
+
+  isDeleted(i: number): boolean {
+    return ((this.flagsOf[i] as number) & FLAG_DELETED) !== 0;
+  }
+
+  /** Flags entry i deleted; the caller keeps live/deleted (and the stream's length) right. */
+  markDeleted(i: number): void {
+    this.flagsOf[i] = (this.flagsOf[i] as number) | FLAG_DELETED;
+  }
+
+  /** Entry i's field names (the master's array itself when they are the same). */
+  fieldsAt(i: number): readonly string[] {
+    if (((this.flagsOf[i] as number) & FLAG_SAMEFIELDS) !== 0) return this.masterFields;
+    const out: string[] = [];
+    const end = this.endOf(i);
+    for (let j = this.startOf[i] as number; j < end; j += 2) out.push(this.strs[j] as string);
+    return out;
+  }
+
+  /** Entry i's values, in field order. */
+  valuesAt(i: number): string[] {
+    const start = this.startOf[i] as number;
+    const end = this.endOf(i);
+    if (((this.flagsOf[i] as number) & FLAG_SAMEFIELDS) !== 0) return this.strs.slice(start, end);
+    const out: string[] = [];
+    for (let j = start + 1; j < end; j += 2) out.push(this.strs[j] as string);
+    return out;
+  }
+
+  entryAt(i: number): StreamEntry {
+    return new StreamEntry(this.idAt(i), this.fieldsAt(i), this.valuesAt(i), this.isDeleted(i));
+  }
+
+  /** Every entry, tombstones included, as views (DUMP, tests). */
+  get entries(): StreamEntry[] {
+    const out: StreamEntry[] = [];
+    for (let i = 0; i < this.count; i++) out.push(this.entryAt(i));
+    return out;
+  }
+
+  private endOf(i: number): number {
+    return i + 1 < this.count ? (this.startOf[i + 1] as number) : this.strs.length;
   }
 
   sameFields(fields: readonly string[]): boolean {
@@ -286,44 +380,94 @@ export class StreamNode {
     return true;
   }
 
-  /** Appends an entry (its fields array shared with the master's when equal). */
+  /** Appends an entry (a loader's; XADD uses add). */
   push(e: StreamEntry): void {
-    this.restBytes += this.entryBytes(e);
-    this.entries.push(e);
-    if (e.deleted) this.deleted++;
+    this.add(e.id, e.fields, e.values, e.deleted);
+  }
+
+  /** Appends an entry whose ID is above every ID in the node. */
+  add(id: StreamID, fields: readonly string[], values: readonly string[], deleted: boolean): void {
+    const same = fields === this.masterFields || this.sameFields(fields);
+    const i = this.count;
+    if (i === this.msOf.length) this.grow();
+    if (this.boxed === null && (typeof id.ms !== "number" || typeof id.seq !== "number")) this.box();
+    if (this.boxed !== null) {
+      this.boxed.push(id);
+    } else {
+      this.msOf[i] = id.ms as number;
+      this.seqOf[i] = id.seq as number;
+    }
+    this.flagsOf[i] = (same ? FLAG_SAMEFIELDS : 0) | (deleted ? FLAG_DELETED : 0);
+    this.startOf[i] = this.strs.length;
+    const strs = this.strs;
+    if (same) {
+      for (const v of values) strs.push(v);
+    } else {
+      for (let k = 0; k < values.length; k++) strs.push(fields[k] ?? "", values[k] ?? "");
+    }
+    this.count = i + 1;
+    this.restBytes += this.entryBytes(id, same, fields, values);
+    if (deleted) this.deleted++;
     else this.live++;
   }
 
-  private entryBytes(e: StreamEntry): number {
-    const same = e.fields === this.masterFields;
-    const n = e.values.length;
-    let b = FLAG_BYTES + lpIntBytes(deltaI64(e.id.ms, this.master.ms)) + lpIntBytes(deltaI64(e.id.seq, this.master.seq));
+  private grow(): void {
+    // x4: a node of the default 100 entries grows twice (8, 32, 128).
+    const cap = this.msOf.length * 4;
+    const ms = new Float64Array(cap);
+    ms.set(this.msOf);
+    this.msOf = ms;
+    const seq = new Float64Array(cap);
+    seq.set(this.seqOf);
+    this.seqOf = seq;
+    const flags = new Uint8Array(cap);
+    flags.set(this.flagsOf);
+    this.flagsOf = flags;
+    const starts = new Int32Array(cap);
+    starts.set(this.startOf);
+    this.startOf = starts;
+  }
+
+  /** From now on IDs are kept as objects (one of them does not fit a double). */
+  private box(): void {
+    const ids: StreamID[] = [];
+    for (let i = 0; i < this.count; i++) ids.push(this.idAt(i));
+    this.boxed = ids;
+  }
+
+  private entryBytes(id: StreamID, same: boolean, fields: readonly string[], values: readonly string[]): number {
+    const n = values.length;
+    let b = FLAG_BYTES + lpIntBytes(deltaI64(id.ms, this.master.ms)) + lpIntBytes(deltaI64(id.seq, this.master.seq));
     if (!same) {
       b += lpIntBytes(n);
-      for (const f of e.fields) b += lpStrBytes(f);
+      for (const f of fields) b += lpStrBytes(f);
     }
-    for (const v of e.values) b += lpStrBytes(v);
+    for (const v of values) b += lpStrBytes(v);
     return b + lpIntBytes(same ? n + 3 : 2 * n + 4);
   }
 
-  /** Index of the first entry with id >= target (entries.length if none). */
+  /** Index of the first entry with id >= target (size if none). */
   lowerBound(target: StreamID): number {
-    const es = this.entries;
     let lo = 0;
-    let hi = es.length;
+    let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const e = es[mid];
-      if (e !== undefined && cmpId(e.id, target) < 0) lo = mid + 1;
+      if (this.cmpAt(mid, target) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   clone(): StreamNode {
-    const n = new StreamNode(this.master, this.masterFields);
+    const n = new StreamNode(this.master, this.masterFields, this.msOf.length);
+    n.count = this.count;
+    n.msOf.set(this.msOf);
+    n.seqOf.set(this.seqOf);
+    n.boxed = this.boxed === null ? null : this.boxed.slice();
+    n.flagsOf.set(this.flagsOf);
+    n.startOf.set(this.startOf);
+    n.strs = this.strs.slice();
     n.restBytes = this.restBytes;
-    for (const e of this.entries) n.entries.push(new StreamEntry(e.id, e.fields, e.values, e.deleted));
     n.live = this.live;
     n.deleted = this.deleted;
     return n;
@@ -614,8 +758,7 @@ export class StreamObject {
       node = new StreamNode(id, fields);
       this.nodes.push(node);
     }
-    const shared = node.sameFields(fields) ? node.masterFields : fields;
-    node.push(new StreamEntry(id, shared, values, false));
+    node.add(id, fields, values, false);
     this.len++;
     this.entriesAdded = incrU64(this.entriesAdded);
     this.lastId = id;
@@ -663,12 +806,10 @@ export class StreamObject {
     let node = this.nodes[ni];
     let ei = node === undefined ? 0 : node.lowerBound(start);
     for (; node !== undefined; node = this.nodes[++ni], ei = 0) {
-      const es = node.entries;
-      for (; ei < es.length; ei++) {
-        const e = es[ei];
-        if (e === undefined) continue;
-        if (cmpId(e.id, end) > 0) return;
-        if (!e.deleted && !visit(e)) return;
+      const n = node.size;
+      for (; ei < n; ei++) {
+        if (node.cmpAt(ei, end) > 0) return;
+        if (!node.isDeleted(ei) && !visit(node.entryAt(ei))) return;
       }
     }
   }
@@ -678,18 +819,14 @@ export class StreamObject {
     let node = this.nodes[ni];
     if (node === undefined) return;
     let ei = node.lowerBound(end);
-    const at = node.entries[ei];
-    if (at === undefined || cmpId(at.id, end) > 0) ei--;
+    if (ei >= node.size || node.cmpAt(ei, end) > 0) ei--;
     while (node !== undefined) {
-      const es = node.entries;
       for (; ei >= 0; ei--) {
-        const e = es[ei];
-        if (e === undefined) continue;
-        if (cmpId(e.id, start) < 0) return;
-        if (!e.deleted && !visit(e)) return;
+        if (node.cmpAt(ei, start) < 0) return;
+        if (!node.isDeleted(ei) && !visit(node.entryAt(ei))) return;
       }
       node = this.nodes[--ni];
-      ei = node === undefined ? -1 : node.entries.length - 1;
+      ei = node === undefined ? -1 : node.size - 1;
     }
   }
 
@@ -697,8 +834,8 @@ export class StreamObject {
   entry(id: StreamID): StreamEntry | undefined {
     const node = this.nodes[this.nodeFor(id)];
     if (node === undefined) return undefined;
-    const e = node.entries[node.lowerBound(id)];
-    return e !== undefined && !e.deleted && cmpId(e.id, id) === 0 ? e : undefined;
+    const i = node.lowerBound(id);
+    return i < node.size && !node.isDeleted(i) && node.cmpAt(i, id) === 0 ? node.entryAt(i) : undefined;
   }
 
   /** Marks the live entry `id` deleted (dropping its node when it was the node's last live one). */
@@ -706,9 +843,9 @@ export class StreamObject {
     const ni = this.nodeFor(id);
     const node = this.nodes[ni];
     if (node === undefined) return false;
-    const e = node.entries[node.lowerBound(id)];
-    if (e === undefined || e.deleted || cmpId(e.id, id) !== 0) return false;
-    e.deleted = true;
+    const i = node.lowerBound(id);
+    if (i >= node.size || node.isDeleted(i) || node.cmpAt(i, id) !== 0) return false;
+    node.markDeleted(i);
     if (node.live === 1) {
       this.nodes.splice(ni, 1);
     } else {
@@ -774,11 +911,11 @@ export class StreamObject {
 
   private trimInside(node: StreamNode, spec: TrimSpec): number {
     let n = 0;
-    for (const e of node.entries) {
-      const stop = spec.strategy === "maxlen" ? this.len <= spec.maxlen : cmpId(e.id, spec.minid) >= 0;
+    for (let i = 0; i < node.size; i++) {
+      const stop = spec.strategy === "maxlen" ? this.len <= spec.maxlen : node.cmpAt(i, spec.minid) >= 0;
       if (stop) break;
-      if (e.deleted) continue;
-      e.deleted = true;
+      if (node.isDeleted(i)) continue;
+      node.markDeleted(i);
       node.live--;
       node.deleted++;
       this.len--;
