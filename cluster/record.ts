@@ -22,6 +22,7 @@
 // A record of a newer format than this code knows stops the reader (upgrades
 // go replicas first, primary last) instead of being guessed at.
 import type { Effect } from "../engine/context";
+import { SHORT_ARG_BYTES as SHORT_ARG_BYTES_IN, shortString } from "../resp/decoder";
 
 export const RECORD_FORMAT_VERSION = 1;
 const TYPE_EFFECTS = 1;
@@ -62,8 +63,17 @@ export function encodeEffects(effects: readonly Effect[], chunkBytes = RECORD_CH
     size += 6;
     for (const a of e.argv) size += 4 + a.length;
   }
+  if (size <= chunkBytes) {
+    // The usual case: one record, written in place.
+    const r = Buffer.allocUnsafe(HEADER_BYTES + size);
+    r[0] = RECORD_FORMAT_VERSION;
+    r[1] = TYPE_EFFECTS;
+    r[2] = 0;
+    writeEffects(r, HEADER_BYTES, effects);
+    return [r];
+  }
   const body = Buffer.allocUnsafe(size);
-  writeEffects(body, effects);
+  writeEffects(body, 0, effects);
   const out: Buffer[] = [];
   for (let o = 0; o < size || out.length === 0; o += chunkBytes) {
     const end = Math.min(size, o + chunkBytes);
@@ -77,17 +87,27 @@ export function encodeEffects(effects: readonly Effect[], chunkBytes = RECORD_CH
   return out;
 }
 
-function writeEffects(b: Buffer, effects: readonly Effect[]): void {
-  b.writeUInt32LE(effects.length, 0);
-  let o = 4;
+/** Arguments up to this long are copied in JS: a native latin1Write call costs more. */
+const SHORT_ARG_BYTES = 32;
+
+function writeEffects(b: Buffer, at: number, effects: readonly Effect[]): void {
+  b.writeUInt32LE(effects.length, at);
+  let o = at + 4;
   for (const e of effects) {
     b.writeUInt16LE(e.db, o);
     b.writeUInt32LE(e.argv.length, o + 2);
     o += 6;
     for (const a of e.argv) {
-      b.writeUInt32LE(a.length, o);
+      const n = a.length;
+      b.writeUInt32LE(n, o);
       o += 4;
-      o += b.latin1Write(a, o, a.length);
+      if (n <= SHORT_ARG_BYTES) {
+        // Values are binary strings (one char per byte), as latin1Write reads them.
+        for (let i = 0; i < n; i++) b[o + i] = a.charCodeAt(i);
+        o += n;
+      } else {
+        o += b.latin1Write(a, o, n);
+      }
     }
   }
 }
@@ -198,8 +218,16 @@ class Cursor {
   }
   latin1(n: number): string {
     this.need(n);
-    const s = this.b.latin1Slice(this.o, this.o + n);
-    this.o += n;
+    const b = this.b;
+    const o = this.o;
+    let s: string;
+    if (n <= SHORT_ARG_BYTES_IN) {
+      // Short strings are built in JS: a native latin1Slice call costs more.
+      s = shortString(b, o, n);
+    } else {
+      s = b.latin1Slice(o, o + n);
+    }
+    this.o = o + n;
     return s;
   }
   utf8(n: number): string {

@@ -256,10 +256,10 @@ export class RespDecoder {
 const ARGS_PREALLOCATED_MAX = 1024;
 
 /** Arguments up to this long are built in JS: a native latin1Slice call costs 4-5x more. */
-const SHORT_ARG_BYTES = 6;
+export const SHORT_ARG_BYTES = 6;
 
 /** buf[p, p + len) as a latin1 string, for 0 <= len <= SHORT_ARG_BYTES. */
-function shortString(buf: Buffer, p: number, len: number): string {
+export function shortString(buf: Buffer, p: number, len: number): string {
   const b = buf as unknown as number[];
   switch (len) {
     case 0:
