@@ -3,7 +3,7 @@
 // replicas and the snapshotter apply with the same engine.
 import { performance } from "node:perf_hooks";
 import { NONE, QUEUED, type Reply } from "../resp/reply";
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import { Blocking } from "./blocking";
 import { Command, CommandTable, F_NO_AUTH, F_NO_MULTI, F_WRITE, type CommandSpec } from "./command";
 import { Config } from "./config";
@@ -116,7 +116,7 @@ export class Engine {
 
   db(index: number): Db {
     const db = this.dbs[index];
-    assert(db !== undefined, `db ${index} out of range`);
+    if (!(db !== undefined)) throw new AssertionError(`db ${index} out of range`);
     return db;
   }
 
@@ -147,7 +147,7 @@ export class Engine {
       for (const e of effects) {
         session.db = e.db;
         const r = this.run(session, e.argv as string[], "apply");
-        assert(r.kind !== "error", `effect failed: ${e.argv.join(" ")}: ${r.kind === "error" ? r.message : ""}`);
+        if (!(r.kind !== "error")) throw new AssertionError(`effect failed: ${e.argv.join(" ")}: ${r.kind === "error" ? r.message : ""}`);
       }
     } finally {
       session.db = savedDb;
@@ -243,7 +243,7 @@ export class Engine {
       c = r;
     }
     const run = c.spec.run;
-    assert(run !== undefined, `command ${c.fullName} has no handler`);
+    if (!(run !== undefined)) throw new AssertionError(`command ${c.fullName} has no handler`);
     const ctx = this.ctx;
     const outer = this.depth === 0;
     const savedSession = ctx.session;

@@ -20,11 +20,14 @@ export function parseInt64(s: string): number | bigint | null {
   const first = s.charCodeAt(i);
   if (first === 48) return len === i + 1 && i === 0 ? 0 : null;
   if (first < 49 || first > 57) return null;
+  // Up to 15 digits the value is exact in a double: build it while checking.
+  let n = first - 48;
   for (let j = i + 1; j < len; j++) {
     const c = s.charCodeAt(j);
     if (c < 48 || c > 57) return null;
+    n = n * 10 + (c - 48);
   }
-  if (len - i <= 15) return parseInt(s, 10);
+  if (len - i <= 15) return i === 1 ? -n : n;
   const b = BigInt(s);
   if (b > INT64_MAX || b < INT64_MIN) return null;
   const asNum = Number(b);

@@ -11,7 +11,7 @@
 // DecodeFailure value and never throw; encoders assert their input is valid.
 // A newer version decodes to code "version": the node must stop applying and
 // say why, not guess (upgrades go replicas first).
-import { assert, assertNever } from "./state/assert";
+import { assert, AssertionError, assertNever } from "./state/assert";
 import { type Decoded, decodeWith, fail, DecodeError, type Reader, readShardId, U64_SAFE_MAX, Writer, writeShardId } from "./state/bytes";
 import {
   type Command,
@@ -75,7 +75,7 @@ export function commandProblem(c: Command): string | null {
 
 function writeCommandBody(w: Writer, c: Command): void {
   const problem = commandProblem(c);
-  assert(problem === null, `encoding an invalid command: ${problem}`);
+  if (!(problem === null)) throw new AssertionError(`encoding an invalid command: ${problem}`);
   w.u8(OP[c.kind]);
   writeShardId(w, c.shard);
   switch (c.kind) {
@@ -173,7 +173,7 @@ export function encodeCommand(c: Command): Buffer {
   w.u8(MAGIC_COMMAND);
   w.u8(FORMAT_VERSION);
   writeCommandBody(w, c);
-  assert(w.length() <= COMMAND_BYTES_MAX, `command of ${w.length()} bytes exceeds ${COMMAND_BYTES_MAX}`);
+  if (!(w.length() <= COMMAND_BYTES_MAX)) throw new AssertionError(`command of ${w.length()} bytes exceeds ${COMMAND_BYTES_MAX}`);
   return w.finish();
 }
 
@@ -193,7 +193,7 @@ export function encodeEntry(p: EntryPayload): Buffer {
   w.u8(FORMAT_VERSION);
   w.u64(p.proposedAtMs);
   writeCommandBody(w, p.command);
-  assert(w.length() <= ENTRY_BYTES_MAX, `entry of ${w.length()} bytes exceeds ${ENTRY_BYTES_MAX}`);
+  if (!(w.length() <= ENTRY_BYTES_MAX)) throw new AssertionError(`entry of ${w.length()} bytes exceeds ${ENTRY_BYTES_MAX}`);
   return w.finish();
 }
 
@@ -213,7 +213,7 @@ export function decodeEntry(data: Uint8Array): Decoded<EntryPayload> {
  * them with its monotonic clock, without re-encoding the records.
  */
 export function stampCommand(commandBytes: Uint8Array, proposedAtMs: number): Decoded<Buffer> {
-  assert(isCount(proposedAtMs, 0), `bad proposedAtMs ${proposedAtMs}`);
+  if (!(isCount(proposedAtMs, 0))) throw new AssertionError(`bad proposedAtMs ${proposedAtMs}`);
   const d = decodeCommand(commandBytes);
   if (!d.ok) return d;
   const out = Buffer.allocUnsafe(commandBytes.length - 2 + ENTRY_HEADER_BYTES);
@@ -322,7 +322,7 @@ function writeReplyBody(w: Writer, rep: Reply): void {
 
 export function encodeReply(rep: Reply): Buffer {
   const problem = replyProblem(rep);
-  assert(problem === null, `encoding an invalid reply: ${problem}`);
+  if (!(problem === null)) throw new AssertionError(`encoding an invalid reply: ${problem}`);
   const w = new Writer(64);
   w.u8(MAGIC_REPLY);
   w.u8(FORMAT_VERSION);

@@ -14,7 +14,7 @@
 // set become 0). docs/snapshots.md gives the byte layout and the rules the
 // reader enforces.
 import { createHash, type Hash } from "node:crypto";
-import { assert, assertNever } from "../engine/assert";
+import { assert, AssertionError, assertNever } from "../engine/assert";
 import { decodeStreamPayload, isStreamPayload, streamDumpPayload } from "../engine/commands/dump";
 import { isIntEncodable, type CompactLimits } from "../engine/encoding";
 import { Db } from "../engine/db";
@@ -267,7 +267,7 @@ function writeKey(w: FrameWriter, scratch: Buffer, key: string, v: Value, expire
  */
 export function* snapshotChunks(engine: Engine, meta: SnapshotMeta, opts: WriteOptions = {}): Generator<Buffer, SnapshotSummary, undefined> {
   const chunkBytes = opts.chunkBytes ?? CHUNK_BYTES_MAX;
-  assert(chunkBytes >= CHUNK_BYTES_MIN && chunkBytes <= CHUNK_BYTES_MAX, `chunkBytes must be within [${CHUNK_BYTES_MIN}, ${CHUNK_BYTES_MAX}]`);
+  if (!(chunkBytes >= CHUNK_BYTES_MIN && chunkBytes <= CHUNK_BYTES_MAX)) throw new AssertionError(`chunkBytes must be within [${CHUNK_BYTES_MIN}, ${CHUNK_BYTES_MAX}]`);
   const dirtyAtStart = engine.stats.dirty;
   const unchanged = (): void => {
     if (engine.stats.dirty !== dirtyAtStart) throw new SnapshotError("the dataset changed while the snapshot was being written");

@@ -10,7 +10,7 @@
 //   - at the end, every acknowledged value is in the committed log exactly
 //     once and in the final list; counters are between the acknowledged and
 //     the attempted INCRs.
-import { assert } from "../../log/raft/assert";
+import { assert, AssertionError } from "../../log/raft/assert";
 import type { Engine } from "../../engine/engine";
 import type { Session } from "../../engine/session";
 import type { Reply } from "../../resp/reply";
@@ -205,7 +205,7 @@ export class ShardClients {
   private check(op: Op, r: Reply): void {
     if (op.kind === "lrange") {
       this.stats.reads++;
-      assert(r.kind === "bulks" || r.kind === "array", `LRANGE answered ${r.kind}`);
+      if (!(r.kind === "bulks" || r.kind === "array")) throw new AssertionError(`LRANGE answered ${r.kind}`);
       const seen = new Set(r.kind === "bulks" ? r.values : []);
       for (const v of seen) {
         if (v !== null && this.pushRefused.has(v)) throw new SafetyViolation(`LRANGE ${op.key} shows ${v}, whose RPUSH was refused`);

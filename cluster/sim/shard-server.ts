@@ -9,7 +9,7 @@
 // client requests reach it only while it runs: a paused server (SIGSTOP)
 // handles them when it resumes; a killed one loses everything and restarts
 // from the newest snapshot plus the log.
-import { assert } from "../../log/raft/assert";
+import { assert, AssertionError } from "../../log/raft/assert";
 import type { Engine } from "../../engine/engine";
 import type { Session } from "../../engine/session";
 import { err, type Reply } from "../../resp/reply";
@@ -322,7 +322,7 @@ export class SimServer implements LogCaller {
   // ------------------------------------------------------------ primary
 
   private becomePrimary(leaseId: number, epoch: number, sentAt: number, tipSeq: number): void {
-    assert(this.appliedSeq === tipSeq, `${this.name} granted at ${tipSeq} but applied ${this.appliedSeq}`);
+    if (!(this.appliedSeq === tipSeq)) throw new AssertionError(`${this.name} granted at ${tipSeq} but applied ${this.appliedSeq}`);
     const inc = this.incarnation;
     const s = this.w.settings;
     const from = s.bug === "deadline-from-reply" ? this.nowMs() : sentAt;

@@ -9,7 +9,7 @@
 // Modelled rather than real: the byte format of snapshot/format.ts (its
 // reader is asynchronous; the simulation is not), and the store is a list in
 // memory that survives every crash.
-import { assert } from "../../log/raft/assert";
+import { assert, AssertionError } from "../../log/raft/assert";
 import { Engine } from "../../engine/engine";
 import type { CompactLimits } from "../../engine/encoding";
 import { createDumpPayload, decodeDumpPayload } from "../../engine/rdb";
@@ -46,7 +46,7 @@ export class SnapshotStore {
 
   publish(s: SimSnapshot): void {
     const n = this.newest();
-    assert(n === null || s.seq > n.seq, `snapshot at ${s.seq} after one at ${n?.seq ?? 0}`);
+    if (!(n === null || s.seq > n.seq)) throw new AssertionError(`snapshot at ${s.seq} after one at ${n?.seq ?? 0}`);
     this.snaps.push(s);
     if (this.snaps.length > this.keep) this.snaps.shift();
     this.published++;
@@ -58,7 +58,7 @@ export function takeSnapshot(engine: Engine, seq: number, logChecksum: Buffer): 
   for (const db of engine.dbs) {
     for (const [key, v] of db.data) {
       const payload = createDumpPayload(v, PAYLOAD_LIMITS);
-      assert(payload !== null, `key ${key} cannot be dumped`);
+      if (!(payload !== null)) throw new AssertionError(`key ${key} cannot be dumped`);
       keys.push({ db: db.id, key, payload, expireAtMs: db.expires.get(key) ?? null });
     }
   }
@@ -70,7 +70,7 @@ export function loadSnapshot(s: SimSnapshot, newEngine: () => Engine): Engine {
   const engine = newEngine();
   for (const k of s.keys) {
     const d = decodeDumpPayload(k.payload);
-    assert(d.ok, `snapshot key ${k.key} does not decode`);
+    if (!(d.ok)) throw new AssertionError(`snapshot key ${k.key} does not decode`);
     const db = engine.db(k.db);
     db.data.set(k.key, d.value);
     if (k.expireAtMs !== null) db.expires.set(k.key, k.expireAtMs);
@@ -157,7 +157,7 @@ export class SimSnapshotter implements LogCaller {
     const r = a.result;
     if (r.kind === "trimmed") throw new SafetyViolation(`the log is trimmed to ${r.trimPoint} below the snapshotter's position ${this.seq + 1}`);
     if (this.target === 0) this.target = r.tip;
-    assert(r.records.length === 0 || r.firstSeq === this.seq + 1, `snapshotter got ${r.firstSeq} at ${this.seq}`);
+    if (!(r.records.length === 0 || r.firstSeq === this.seq + 1)) throw new AssertionError(`snapshotter got ${r.firstSeq} at ${this.seq}`);
     for (const rec of r.records) {
       if (this.seq >= this.target) break;
       this.apply(Buffer.from(rec));

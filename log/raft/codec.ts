@@ -3,7 +3,7 @@
 // and terms stay below 2^53); strings as u16 length + UTF-8; bytes as u32
 // length + raw. Decoding checks every bound: a malformed input is a value,
 // not a crash. Decoded byte fields share memory with the input.
-import { assert, assertNever } from "./assert";
+import { assert, AssertionError, assertNever } from "./assert";
 import type { Entry, EntryKind, HardState, Message, MessageKind, Snapshot } from "./types";
 
 const KIND_CODES: Record<MessageKind, number> = {
@@ -44,7 +44,7 @@ export class Writer {
 
   /** A safe non-negative integer (index, term, count). */
   uint(v: number): void {
-    assert(Number.isSafeInteger(v) && v >= 0, `cannot encode ${v} as an unsigned integer`);
+    if (!(Number.isSafeInteger(v) && v >= 0)) throw new AssertionError(`cannot encode ${v} as an unsigned integer`);
     this.u32(v % TWO_32);
     this.u32(Math.floor(v / TWO_32));
   }

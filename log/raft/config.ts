@@ -1,6 +1,6 @@
 // What a Raft node is told when it starts: who it is, its peers, its timing in
 // ticks, the injected randomness, and a limit on everything that can grow.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import type { NodeId } from "./types";
 
 export interface Config {
@@ -43,11 +43,11 @@ export const DEFAULT_LIMITS = {
 } as const;
 
 export function validateConfig(c: Config): void {
-  assert(c.peers.includes(c.id), `node ${c.id} is not among its peers`);
+  if (!(c.peers.includes(c.id))) throw new AssertionError(`node ${c.id} is not among its peers`);
   assert(new Set(c.peers).size === c.peers.length, "peers must be distinct");
   assert(c.heartbeatTicks >= 1, "heartbeatTicks must be at least 1");
   assert(c.electionTicks > c.heartbeatTicks, "electionTicks must exceed heartbeatTicks");
   for (const k of ["msgBytesMax", "inflightMsgsMax", "inflightBytesMax", "uncommittedBytesMax", "applyBytesMax"] as const) {
-    assert(Number.isSafeInteger(c[k]) && c[k] >= 1, `${k} must be a positive integer`);
+    if (!(Number.isSafeInteger(c[k]) && c[k] >= 1)) throw new AssertionError(`${k} must be a positive integer`);
   }
 }

@@ -1,6 +1,6 @@
 // The Raft log: stable storage below, unstable entries on top, and the
 // commit/apply cursors. Index 0 is the empty prefix (term 0); entries start at 1.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import type { Storage } from "./storage";
 import { entryBytes, type Entry, type Snapshot } from "./types";
 import { Unstable } from "./unstable";
@@ -21,10 +21,10 @@ export class RaftLog {
     const first = storage.firstIndex();
     const last = storage.lastIndex();
     this.unstable = new Unstable(last + 1);
-    assert(applied >= first - 1 && applied <= last, `applied ${applied} outside the stored log [${first - 1}, ${last}]`);
+    if (!(applied >= first - 1 && applied <= last)) throw new AssertionError(`applied ${applied} outside the stored log [${first - 1}, ${last}]`);
     // Entries the application applied were committed, even if the saved commit index lags (it is written unsynced).
     this.committed = Math.max(applied, storage.hardState().commit, first - 1);
-    assert(this.committed <= last, `commit ${this.committed} beyond the stored log ${last}`);
+    if (!(this.committed <= last)) throw new AssertionError(`commit ${this.committed} beyond the stored log ${last}`);
     this.applying = applied;
     this.applied = applied;
     this.applyBytesMax = applyBytesMax;
@@ -70,7 +70,7 @@ export class RaftLog {
     const lastNew = prevIndex + entries.length;
     const conflict = this.findConflict(entries);
     if (conflict !== 0) {
-      assert(conflict > this.committed, `entry ${conflict} conflicts with the committed prefix (${this.committed})`);
+      if (!(conflict > this.committed)) throw new AssertionError(`entry ${conflict} conflicts with the committed prefix (${this.committed})`);
       const first = entries[0] as Entry;
       this.append(entries.slice(conflict - first.index));
     }
@@ -82,10 +82,10 @@ export class RaftLog {
   append(entries: readonly Entry[]): number {
     const first = entries[0];
     if (first === undefined) return this.lastIndex();
-    assert(first.index > this.committed, `append at ${first.index} would overwrite committed ${this.committed}`);
-    assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
+    if (!(first.index > this.committed)) throw new AssertionError(`append at ${first.index} would overwrite committed ${this.committed}`);
+    if (!(first.index <= this.lastIndex() + 1)) throw new AssertionError(`append at ${first.index} leaves a gap after ${this.lastIndex()}`);
     const prevTerm = this.term(first.index - 1);
-    assert(prevTerm !== null && first.term >= prevTerm, `append at ${first.index}: terms must not decrease`);
+    if (!(prevTerm !== null && first.term >= prevTerm)) throw new AssertionError(`append at ${first.index}: terms must not decrease`);
     for (let i = 1; i < entries.length; i++) {
       const a = entries[i - 1] as Entry;
       const b = entries[i] as Entry;
@@ -118,7 +118,7 @@ export class RaftLog {
   /** Entries [lo, hi) up to `maxBytes` (at least one); null when lo is compacted. */
   slice(lo: number, hi: number, maxBytes: number): Entry[] | null {
     if (lo < this.firstIndex()) return null;
-    assert(hi <= this.lastIndex() + 1 && lo <= hi, `slice [${lo}, ${hi}) beyond the last index ${this.lastIndex()}`);
+    if (!(hi <= this.lastIndex() + 1 && lo <= hi)) throw new AssertionError(`slice [${lo}, ${hi}) beyond the last index ${this.lastIndex()}`);
     const out: Entry[] = [];
     const off = this.unstable.offset;
     if (lo < off) {
@@ -140,7 +140,7 @@ export class RaftLog {
 
   commitTo(index: number): void {
     if (index <= this.committed) return;
-    assert(index <= this.lastIndex(), `commit ${index} beyond the last index ${this.lastIndex()}`);
+    if (!(index <= this.lastIndex())) throw new AssertionError(`commit ${index} beyond the last index ${this.lastIndex()}`);
     this.committed = index;
   }
 
@@ -162,17 +162,17 @@ export class RaftLog {
     if (!this.hasNextCommittedEntries()) return [];
     const lo = Math.max(this.applying + 1, this.firstIndex());
     const ents = this.slice(lo, this.committed + 1, this.applyBytesMax);
-    assert(ents !== null, `committed entries from ${lo} are compacted but were never applied`);
+    if (!(ents !== null)) throw new AssertionError(`committed entries from ${lo} are compacted but were never applied`);
     return ents;
   }
 
   acceptApplying(index: number): void {
-    assert(index <= this.committed, `applying ${index} beyond commit ${this.committed}`);
+    if (!(index <= this.committed)) throw new AssertionError(`applying ${index} beyond commit ${this.committed}`);
     this.applying = Math.max(this.applying, index);
   }
 
   appliedTo(index: number): void {
-    assert(index >= this.applied && index <= this.committed, `applied ${index} outside [${this.applied}, ${this.committed}]`);
+    if (!(index >= this.applied && index <= this.committed)) throw new AssertionError(`applied ${index} outside [${this.applied}, ${this.committed}]`);
     this.applied = index;
     this.applying = Math.max(this.applying, index);
   }
@@ -187,7 +187,7 @@ export class RaftLog {
 
   /** Installs a leader's snapshot: the log becomes empty after it and everything up to it is committed. */
   restore(snap: Snapshot): void {
-    assert(snap.index > this.committed, `snapshot ${snap.index} does not advance commit ${this.committed}`);
+    if (!(snap.index > this.committed)) throw new AssertionError(`snapshot ${snap.index} does not advance commit ${this.committed}`);
     this.committed = snap.index;
     this.unstable.restore(snap);
   }

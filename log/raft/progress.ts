@@ -1,6 +1,6 @@
 // The leader's view of one follower: how much of its log matches, what to
 // send next, and how much may be in flight (flow control in messages and bytes).
-import { assert, assertNever } from "./assert";
+import { assert, AssertionError, assertNever } from "./assert";
 
 /** The appends sent to a follower in replicate state and not yet acknowledged. */
 export class Inflights {
@@ -181,6 +181,6 @@ export class Progress {
   }
 
   check(): void {
-    assert(this.match < this.next, `progress match ${this.match} must be below next ${this.next}`);
+    if (!(this.match < this.next)) throw new AssertionError(`progress match ${this.match} must be below next ${this.next}`);
   }
 }

@@ -4,7 +4,7 @@
 // the caller's: outgoing messages queue in `msgs`, and messages to ourselves
 // (our own vote, our own append acknowledgement) wait in `msgsAfterPersist`
 // until the application has made the state they vouch for durable.
-import { assert, assertNever } from "./assert";
+import { assert, AssertionError, assertNever } from "./assert";
 import { validateConfig, type Config } from "./config";
 import { RaftLog } from "./log";
 import { Progress } from "./progress";
@@ -68,7 +68,7 @@ export class Raft {
     this.log = new RaftLog(storage, cfg.applied ?? storage.snapshot().index, cfg.applyBytesMax);
     this.term = hs.term;
     this.vote = hs.vote;
-    assert(hs.vote === null || this.peers.includes(hs.vote), `stored vote for unknown node ${hs.vote}`);
+    if (!(hs.vote === null || this.peers.includes(hs.vote))) throw new AssertionError(`stored vote for unknown node ${hs.vote}`);
     this.resetElectionTimeout();
     this.checkInvariants();
   }
@@ -121,8 +121,8 @@ export class Raft {
   }
 
   step(m: Message): void {
-    assert(m.to === this.id, `message for ${m.to} stepped into ${this.id}`);
-    assert(this.peers.includes(m.from), `message from a stranger: ${m.from}`);
+    if (!(m.to === this.id)) throw new AssertionError(`message for ${m.to} stepped into ${this.id}`);
+    if (!(this.peers.includes(m.from))) throw new AssertionError(`message from a stranger: ${m.from}`);
     if (m.term > this.term) {
       if (!this.onHigherTerm(m)) return;
     } else if (m.term < this.term) {
@@ -211,7 +211,7 @@ export class Raft {
       case "app":
       case "heartbeat":
       case "snap":
-        assert(r.leader === null || r.leader === m.from, `two leaders in term ${this.term}: ${r.leader} and ${m.from}`);
+        if (!(r.leader === null || r.leader === m.from)) throw new AssertionError(`two leaders in term ${this.term}: ${r.leader} and ${m.from}`);
         r.leader = m.from;
         this.electionElapsed = 0;
         this.handleFromLeader(m);
@@ -317,7 +317,7 @@ export class Raft {
       case "app":
       case "heartbeat":
       case "snap":
-        assert(false, `two leaders in term ${this.term}: ${this.id} and ${m.from}`);
+        throw new AssertionError(`two leaders in term ${this.term}: ${this.id} and ${m.from}`);
         return;
       case "app-resp": {
         const pr = this.progressOf(r, m.from);
@@ -437,7 +437,7 @@ export class Raft {
     if (pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
     const last = this.log.lastIndex();
-    assert(prevIndex <= last, `progress of ${to} runs past our log (${pr.next} > ${last + 1})`);
+    if (!(prevIndex <= last)) throw new AssertionError(`progress of ${to} runs past our log (${pr.next} > ${last + 1})`);
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm === null) return this.sendSnapshot(to, pr);
     let entries: Entry[] = [];
@@ -470,14 +470,14 @@ export class Raft {
 
   private progressOf(r: LeaderRole, id: NodeId): Progress {
     const pr = r.progress.get(id);
-    assert(pr !== undefined, `no progress for ${id}`);
+    if (!(pr !== undefined)) throw new AssertionError(`no progress for ${id}`);
     return pr;
   }
 
   // ---- transitions -----------------------------------------------------------
 
   becomeFollower(term: number, leader: NodeId | null): void {
-    assert(term >= this.term, `term went backwards: ${this.term} -> ${term}`);
+    if (!(term >= this.term)) throw new AssertionError(`term went backwards: ${this.term} -> ${term}`);
     if (term !== this.term) {
       this.term = term;
       this.vote = null;
@@ -540,7 +540,7 @@ export class Raft {
   private resetElectionTimeout(): void {
     const n = this.cfg.electionTicks;
     const jitter = this.cfg.randomInt(n);
-    assert(Number.isInteger(jitter) && jitter >= 0 && jitter < n, `randomInt(${n}) returned ${jitter}`);
+    if (!(Number.isInteger(jitter) && jitter >= 0 && jitter < n)) throw new AssertionError(`randomInt(${n}) returned ${jitter}`);
     this.randomizedElectionTimeout = n + jitter;
   }
 
@@ -555,15 +555,15 @@ export class Raft {
   checkInvariants(): void {
     const log = this.log;
     assert(log.applied <= log.applying && log.applying <= log.committed, "applied <= applying <= committed");
-    assert(log.committed <= log.lastIndex(), `commit ${log.committed} beyond last index ${log.lastIndex()}`);
-    assert(log.lastTerm() <= this.term, `log term ${log.lastTerm()} ahead of current term ${this.term}`);
+    if (!(log.committed <= log.lastIndex())) throw new AssertionError(`commit ${log.committed} beyond last index ${log.lastIndex()}`);
+    if (!(log.lastTerm() <= this.term)) throw new AssertionError(`log term ${log.lastTerm()} ahead of current term ${this.term}`);
     const r = this.role;
-    if (r.kind === "leader" || r.kind === "candidate") assert(this.vote === this.id, `${r.kind} did not vote for itself`);
+    if (r.kind === "leader" || r.kind === "candidate") if (!(this.vote === this.id)) throw new AssertionError(`${r.kind} did not vote for itself`);
     if (r.kind !== "leader") return;
     const last = log.lastIndex();
     for (const [id, pr] of r.progress) {
       pr.check();
-      assert(pr.next <= last + 1, `progress of ${id}: next ${pr.next} beyond ${last + 1}`);
+      if (!(pr.next <= last + 1)) throw new AssertionError(`progress of ${id}: next ${pr.next} beyond ${last + 1}`);
     }
   }
 }

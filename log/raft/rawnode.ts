@@ -3,7 +3,7 @@
 // snapshot (fsync when mustSync); then send its messages; then apply its
 // committed entries; then advance(). Nothing here touches a clock, a socket
 // or a disk.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import type { Config } from "./config";
 import { Raft, type ProposeResult, type RoleKind } from "./raft";
 import type { Storage } from "./storage";
@@ -183,7 +183,7 @@ export class RawNode {
     }
     const last = rd.entries[rd.entries.length - 1];
     if (last !== undefined) {
-      assert(s.term(last.index) === last.term || s.firstIndex() > last.index, `advance() before entry ${last.index} was stored`);
+      if (!(s.term(last.index) === last.term || s.firstIndex() > last.index)) throw new AssertionError(`advance() before entry ${last.index} was stored`);
     }
     if (rd.snapshot !== null) assert(s.firstIndex() > rd.snapshot.index, "advance() before the snapshot was stored");
   }

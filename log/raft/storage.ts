@@ -1,7 +1,7 @@
 // Stable storage as the Raft core sees it: synchronous reads of what the
 // application has already persisted. The application writes to it only while
 // handling a Ready (after the bytes are durable) and when it compacts.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT, entryBytes, type Entry, type HardState, type Snapshot } from "./types";
 
 export interface Storage {
@@ -47,7 +47,7 @@ export class MemoryStorage implements Storage {
   }
 
   entries(lo: number, hi: number, maxBytes: number): Entry[] {
-    assert(lo >= this.firstIndex() && lo <= hi && hi <= this.lastIndex() + 1, `storage entries [${lo}, ${hi}) out of range`);
+    if (!(lo >= this.firstIndex() && lo <= hi && hi <= this.lastIndex() + 1)) throw new AssertionError(`storage entries [${lo}, ${hi}) out of range`);
     const out: Entry[] = [];
     let bytes = 0;
     for (let i = lo; i < hi; i++) {
@@ -72,8 +72,8 @@ export class MemoryStorage implements Storage {
   append(entries: readonly Entry[]): void {
     const first = entries[0];
     if (first === undefined) return;
-    assert(first.index > this.prevIndex, `append at ${first.index} overwrites compacted entries (<= ${this.prevIndex})`);
-    assert(first.index <= this.lastIndex() + 1, `append at ${first.index} leaves a gap after ${this.lastIndex()}`);
+    if (!(first.index > this.prevIndex)) throw new AssertionError(`append at ${first.index} overwrites compacted entries (<= ${this.prevIndex})`);
+    if (!(first.index <= this.lastIndex() + 1)) throw new AssertionError(`append at ${first.index} leaves a gap after ${this.lastIndex()}`);
     this.ents.length = first.index - this.prevIndex - 1;
     for (let i = 0; i < entries.length; i++) {
       const e = entries[i] as Entry;
@@ -84,7 +84,7 @@ export class MemoryStorage implements Storage {
 
   /** Replaces everything with a snapshot received from the leader (a Ready's snapshot). */
   applySnapshot(snap: Snapshot): void {
-    assert(snap.index >= this.snap.index, `snapshot ${snap.index} is older than ${this.snap.index}`);
+    if (!(snap.index >= this.snap.index)) throw new AssertionError(`snapshot ${snap.index} is older than ${this.snap.index}`);
     this.snap = snap;
     this.prevIndex = snap.index;
     this.prevTerm = snap.term;
@@ -93,9 +93,9 @@ export class MemoryStorage implements Storage {
 
   /** Records the application's state at `index` (already applied) as the snapshot to send to laggards. */
   createSnapshot(index: number, data: Uint8Array): Snapshot {
-    assert(index > this.snap.index, `snapshot at ${index} is not newer than ${this.snap.index}`);
+    if (!(index > this.snap.index)) throw new AssertionError(`snapshot at ${index} is not newer than ${this.snap.index}`);
     const term = this.term(index);
-    assert(term !== null, `snapshot at ${index} is outside the log`);
+    if (!(term !== null)) throw new AssertionError(`snapshot at ${index} is outside the log`);
     this.snap = { index, term, data };
     return this.snap;
   }
@@ -103,9 +103,9 @@ export class MemoryStorage implements Storage {
   /** Drops the entries up to `index`, which the newest snapshot must cover. */
   compact(index: number): void {
     if (index <= this.prevIndex) return;
-    assert(index <= this.snap.index, `compact to ${index} beyond the snapshot at ${this.snap.index}`);
+    if (!(index <= this.snap.index)) throw new AssertionError(`compact to ${index} beyond the snapshot at ${this.snap.index}`);
     const term = this.term(index);
-    assert(term !== null, `compact to ${index} is outside the log`);
+    if (!(term !== null)) throw new AssertionError(`compact to ${index} is outside the log`);
     this.ents = this.ents.slice(index - this.prevIndex);
     this.prevIndex = index;
     this.prevTerm = term;
@@ -113,7 +113,7 @@ export class MemoryStorage implements Storage {
 
   private at(index: number): Entry {
     const e = this.ents[index - this.prevIndex - 1];
-    assert(e !== undefined && e.index === index, `storage has no entry ${index}`);
+    if (!(e !== undefined && e.index === index)) throw new AssertionError(`storage has no entry ${index}`);
     return e;
   }
 }

@@ -2,7 +2,7 @@
 // storage; a message queue the test controls (deliver all, one round, or by
 // hand); cuts between nodes. Used by the unit and scripted tests; the seeded
 // fault simulation lives in log/sim.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import { DEFAULT_LIMITS, type Config } from "./config";
 import type { ProposeResult, Raft } from "./raft";
 import { RawNode, type Ready } from "./rawnode";
@@ -67,7 +67,7 @@ export class TestNet {
 
   node(id: NodeId): NetNode {
     const n = this.nodes.get(id);
-    assert(n !== undefined, `no node ${id}`);
+    if (!(n !== undefined)) throw new AssertionError(`no node ${id}`);
     return n;
   }
 

@@ -1,6 +1,6 @@
 // The part of the log not yet on stable storage: entries (and at most one
 // snapshot) that the next Ready hands to the application to persist.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import type { Entry, Snapshot } from "./types";
 
 export class Unstable {
@@ -62,7 +62,7 @@ export class Unstable {
   }
 
   slice(lo: number, hi: number): Entry[] {
-    assert(lo >= this.offset && hi <= this.offset + this.entries.length && lo <= hi, `unstable slice [${lo}, ${hi}) out of bounds`);
+    if (!(lo >= this.offset && hi <= this.offset + this.entries.length && lo <= hi)) throw new AssertionError(`unstable slice [${lo}, ${hi}) out of bounds`);
     return this.entries.slice(lo - this.offset, hi - this.offset);
   }
 }

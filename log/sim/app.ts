@@ -1,7 +1,7 @@
 // The simulated replicated state machine: it folds every applied entry into a
 // running hash (and a count), which is all the checkers need to tell whether
 // two nodes applied the same sequence. Its snapshot is that state as bytes.
-import { assert } from "../raft/assert";
+import { assert, AssertionError } from "../raft/assert";
 import { decodeWith, Writer } from "../raft/codec";
 import type { Entry } from "../raft/types";
 
@@ -43,7 +43,7 @@ export class SimApp {
   count = 0;
 
   apply(e: Entry): void {
-    assert(e.index === this.index + 1, `applied ${e.index} after ${this.index}`);
+    if (!(e.index === this.index + 1)) throw new AssertionError(`applied ${e.index} after ${this.index}`);
     this.index = e.index;
     const tag = e.kind === "normal" ? 1 : 2;
     this.a = fnv32(e.data, Math.imul(this.a ^ tag, FNV_PRIME));

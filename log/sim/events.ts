@@ -1,6 +1,6 @@
 // The virtual clock's agenda: a binary heap of events ordered by time, then
 // by scheduling order, so equal times resolve the same way in every run.
-import { assert } from "../raft/assert";
+import { assert, AssertionError } from "../raft/assert";
 
 interface Slot<T> {
   readonly atUs: number;
@@ -20,8 +20,8 @@ export class Agenda<T> {
   }
 
   schedule(atUs: number, event: T): void {
-    assert(atUs >= this.nowUs, `event scheduled in the past (${atUs} < ${this.nowUs})`);
-    assert(this.heap.length < this.eventsMax, `agenda over its limit of ${this.eventsMax} events`);
+    if (!(atUs >= this.nowUs)) throw new AssertionError(`event scheduled in the past (${atUs} < ${this.nowUs})`);
+    if (!(this.heap.length < this.eventsMax)) throw new AssertionError(`agenda over its limit of ${this.eventsMax} events`);
     const h = this.heap;
     h.push({ atUs: Math.round(atUs), seq: this.seq++, event });
     let i = h.length - 1;

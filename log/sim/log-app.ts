@@ -8,7 +8,7 @@
 // linearizability check catches what it must: "no-fencing" applies every
 // append under the shard's newest lease, whatever lease id it names.
 import { decodeEntry, encodeEntry } from "../codec";
-import { assert } from "../raft/assert";
+import { assert, AssertionError } from "../raft/assert";
 import type { Entry } from "../raft/types";
 import { LogStateMachine } from "../state/machine";
 import { MemoryRecordStore } from "../state/record-store";
@@ -28,7 +28,7 @@ export class LogApp implements ReplicatedApp {
     readonly store: MemoryRecordStore,
     private readonly bug: PlantedBug | null,
   ) {
-    assert(chain.index === machine.appliedIndex, `hash chain at ${chain.index}, state machine at ${machine.appliedIndex}`);
+    if (!(chain.index === machine.appliedIndex)) throw new AssertionError(`hash chain at ${chain.index}, state machine at ${machine.appliedIndex}`);
   }
 
   get index(): number {
@@ -39,7 +39,7 @@ export class LogApp implements ReplicatedApp {
     this.chain.apply(e);
     const out = this.machine.applyEntry(this.bug === null ? e : this.withBug(e));
     // Every entry in the simulation was encoded by encodeEntry: one that does not decode is a bug.
-    assert(out.kind !== "halt", `entry ${e.index} cannot be applied: ${out.kind === "halt" ? out.error.message : ""}`);
+    if (!(out.kind !== "halt")) throw new AssertionError(`entry ${e.index} cannot be applied: ${out.kind === "halt" ? out.error.message : ""}`);
     this.lastReply = out.kind === "applied" ? out.reply : null;
     this.machine.checkInvariants();
   }
@@ -76,7 +76,7 @@ export class LogApp implements ReplicatedApp {
     const n = buf.readUInt32BE(0);
     const chain = SimApp.decode(buf.subarray(4, 4 + n));
     const m = LogStateMachine.restore(buf.subarray(4 + n), store);
-    assert(m.ok, `a log snapshot does not decode: ${m.ok ? "" : m.error.message}`);
+    if (!(m.ok)) throw new AssertionError(`a log snapshot does not decode: ${m.ok ? "" : m.error.message}`);
     return new LogApp(chain, m.value, store, bug);
   }
 }

@@ -3,7 +3,7 @@
 // the way it may be dropped, delayed, duplicated or reordered (by jitter), or
 // cut by a partition, which can be one-way. Settings change when the fault
 // phase ends.
-import { assert } from "../raft/assert";
+import { assert, AssertionError } from "../raft/assert";
 import type { NodeId } from "../raft/types";
 import type { Prng } from "./prng";
 
@@ -81,7 +81,7 @@ export class SimNetwork {
   arrive(d: Delivery): boolean {
     const link = `${d.from}>${d.to}`;
     const n = this.inflight.get(link) ?? 0;
-    assert(n > 0, `arrival on ${link} with nothing in flight`);
+    if (!(n > 0)) throw new AssertionError(`arrival on ${link} with nothing in flight`);
     this.inflight.set(link, n - 1);
     if (!this.linkUp(d.from, d.to)) {
       this.stats.cut++;

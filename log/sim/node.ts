@@ -5,7 +5,7 @@
 // everything but the disk. The replicated application is pluggable: the
 // hash-chain SimApp for the Raft simulation, the log's own state machine for
 // the log-API simulation (./log-app.ts).
-import { assert } from "../raft/assert";
+import { assert, AssertionError } from "../raft/assert";
 import type { Config } from "../raft/config";
 import { RawNode, type Ready } from "../raft/rawnode";
 import type { MemoryStorage } from "../raft/storage";
@@ -88,11 +88,11 @@ export class SimNode<A extends ReplicatedApp = SimApp> {
 
   /** Boots from whatever the disk holds. */
   start(): void {
-    assert(this.run === null, `${this.id} is already running`);
+    if (!(this.run === null)) throw new AssertionError(`${this.id} is already running`);
     const storage = recoverStorage(this.disk.recover());
     const snap = storage.snapshot();
     const app = this.decodeApp(snap.data);
-    assert(app.index === snap.index, `${this.id}: snapshot at ${snap.index} holds state at ${app.index}`);
+    if (!(app.index === snap.index)) throw new AssertionError(`${this.id}: snapshot at ${snap.index} holds state at ${app.index}`);
     if (snap.index > 0) this.host.checker.onSnapshotInstalled(this.id, snap.index, app.hash());
     const rng = this.rng;
     const rn = new RawNode({ ...this.settings.raft, id: this.id, randomInt: (n) => rng.int(n) }, storage);
@@ -110,7 +110,7 @@ export class SimNode<A extends ReplicatedApp = SimApp> {
   /** Takes Readys while the previous one is done and there is work; a write ends the turn. */
   pump(): void {
     for (let readies = 0; ; readies++) {
-      assert(readies < PUMP_READIES_MAX, `${this.id}: more than ${PUMP_READIES_MAX} Readys without a write`);
+      if (!(readies < PUMP_READIES_MAX)) throw new AssertionError(`${this.id}: more than ${PUMP_READIES_MAX} Readys without a write`);
       const run = this.run;
       if (run === null || run.busy || !run.rn.hasReady()) return;
       const rd = run.rn.ready();
@@ -147,7 +147,7 @@ export class SimNode<A extends ReplicatedApp = SimApp> {
     if (rd.messages.some((m) => m.kind === "vote-resp" && !m.reject)) this.host.votedFor(this);
     if (rd.snapshot !== null) {
       run.app = this.decodeApp(rd.snapshot.data);
-      assert(run.app.index === rd.snapshot.index, `${this.id}: snapshot state does not match its index`);
+      if (!(run.app.index === rd.snapshot.index)) throw new AssertionError(`${this.id}: snapshot state does not match its index`);
       this.host.checker.onSnapshotInstalled(this.id, rd.snapshot.index, run.app.hash());
       this.stats.snapshotsInstalled++;
     }

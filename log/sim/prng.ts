@@ -1,7 +1,7 @@
 // A small, fast, seeded PRNG (sfc32, seeded through splitmix32). Every random
 // choice in a simulation run comes from one of these, so a seed replays the
 // same run byte for byte.
-import { assert } from "../raft/assert";
+import { assert, AssertionError } from "../raft/assert";
 
 function splitmix32(state: number): [number, number] {
   const s = (state + 0x9e3779b9) | 0;
@@ -18,7 +18,7 @@ export class Prng {
   private d: number;
 
   constructor(seed: number) {
-    assert(Number.isSafeInteger(seed), `seed must be an integer, got ${seed}`);
+    if (!(Number.isSafeInteger(seed))) throw new AssertionError(`seed must be an integer, got ${seed}`);
     let s = (seed % 0x100000000) ^ Math.floor(seed / 0x100000000);
     const words: number[] = [];
     for (let i = 0; i < 4; i++) {
@@ -47,13 +47,13 @@ export class Prng {
 
   /** An integer in [0, n). */
   int(n: number): number {
-    assert(Number.isSafeInteger(n) && n > 0 && n <= 0x100000000, `int(${n}) out of range`);
+    if (!(Number.isSafeInteger(n) && n > 0 && n <= 0x100000000)) throw new AssertionError(`int(${n}) out of range`);
     return Math.floor(this.float() * n);
   }
 
   /** An integer in [lo, hi]. */
   range(lo: number, hi: number): number {
-    assert(hi >= lo, `range(${lo}, ${hi}) is empty`);
+    if (!(hi >= lo)) throw new AssertionError(`range(${lo}, ${hi}) is empty`);
     return lo + this.int(hi - lo + 1);
   }
 

@@ -3,7 +3,7 @@
 // count an entry as acknowledged when the node they proposed to applies it at
 // the index and term it was given. After healing, a probe client proposes once;
 // its commit is the liveness criterion.
-import { assert, assertNever } from "../raft/assert";
+import { assert, AssertionError, assertNever } from "../raft/assert";
 import type { Entry, NodeId } from "../raft/types";
 import type { SimApp } from "./app";
 import type { SimNode } from "./node";
@@ -134,7 +134,7 @@ export class ProposalWorkload implements Workload<SimApp> {
 
   private nodeIndex(id: NodeId): number {
     const i = this.h().nodes.findIndex((n) => n.id === id);
-    assert(i >= 0, `no node ${id}`);
+    if (!(i >= 0)) throw new AssertionError(`no node ${id}`);
     return i;
   }
 }

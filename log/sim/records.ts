@@ -2,7 +2,7 @@
 // snapshot, entries, all-or-nothing thanks to the frame checksum) and, after a
 // compaction, a checkpoint frame that starts a fresh file. Replaying the
 // frames in order rebuilds the MemoryStorage the node had.
-import { assert, assertNever } from "../raft/assert";
+import { assert, AssertionError, assertNever } from "../raft/assert";
 import { decodeWith, Writer, type Reader } from "../raft/codec";
 import { MemoryStorage } from "../raft/storage";
 import type { Entry, HardState, Snapshot } from "../raft/types";
@@ -35,7 +35,7 @@ function readRecord(rd: Reader): DiskRecord {
 export function decodeRecord(buf: Uint8Array): DiskRecord {
   const d = decodeWith(buf, readRecord);
   // The frame checksum already passed: a record that does not parse is our bug, not the disk's.
-  assert(d.ok, `record passed its checksum but does not parse: ${d.ok ? "" : d.error}`);
+  if (!(d.ok)) throw new AssertionError(`record passed its checksum but does not parse: ${d.ok ? "" : d.error}`);
   return d.value;
 }
 

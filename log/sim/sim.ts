@@ -141,7 +141,7 @@ class Sim<A extends ReplicatedApp> implements NodeHost<A>, WorkloadHost<A> {
       const ev = this.agenda.pop();
       assert(ev !== null, "the agenda ran dry");
       this.stats.events++;
-      assert(this.stats.events <= EVENTS_RUN_MAX, `run exceeded ${EVENTS_RUN_MAX} events`);
+      if (!(this.stats.events <= EVENTS_RUN_MAX)) throw new AssertionError(`run exceeded ${EVENTS_RUN_MAX} events`);
       this.handle(ev);
       this.afterStep();
     }
@@ -257,7 +257,7 @@ class Sim<A extends ReplicatedApp> implements NodeHost<A>, WorkloadHost<A> {
     if (!this.net.arrive(d)) return;
     if (node.run === null) return;
     const m = decodeMessage(d.bytes);
-    assert(m.ok, `a message did not decode: ${m.ok ? "" : m.error}`);
+    if (!(m.ok)) throw new AssertionError(`a message did not decode: ${m.ok ? "" : m.error}`);
     node.run.rn.step(m.value);
     node.pump();
   }
@@ -439,7 +439,7 @@ class Sim<A extends ReplicatedApp> implements NodeHost<A>, WorkloadHost<A> {
 
   private nodeById(id: NodeId): SimNode<A> {
     const n = this.nodes.find((x) => x.id === id);
-    assert(n !== undefined, `no node ${id}`);
+    if (!(n !== undefined)) throw new AssertionError(`no node ${id}`);
     return n;
   }
 }

@@ -1,7 +1,7 @@
 // Fixed-width big-endian byte writing and bounds-checked reading, shared by
 // the command codec (log/codec.ts) and the state machine's snapshot. Fixed
 // widths keep every encoding canonical: one value, one byte string.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 
 /** 2^53 - 1: every count, seq, index and time here fits a JS number exactly. */
 export const U64_SAFE_MAX = Number.MAX_SAFE_INTEGER;
@@ -120,20 +120,20 @@ export class Writer {
   }
 
   u8(v: number): void {
-    assert(Number.isInteger(v) && v >= 0 && v <= 0xff, `u8 out of range: ${v}`);
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xff)) throw new AssertionError(`u8 out of range: ${v}`);
     this.room(1);
     this.buf[this.pos++] = v;
   }
 
   u32(v: number): void {
-    assert(Number.isInteger(v) && v >= 0 && v <= 0xffffffff, `u32 out of range: ${v}`);
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) throw new AssertionError(`u32 out of range: ${v}`);
     this.room(4);
     this.buf.writeUInt32BE(v, this.pos);
     this.pos += 4;
   }
 
   u64(v: number): void {
-    assert(Number.isSafeInteger(v) && v >= 0, `u64 out of range: ${v}`);
+    if (!(Number.isSafeInteger(v) && v >= 0)) throw new AssertionError(`u64 out of range: ${v}`);
     this.room(8);
     this.buf.writeUInt32BE(Math.floor(v / 0x100000000), this.pos);
     this.buf.writeUInt32BE(v >>> 0, this.pos + 4);
@@ -148,7 +148,7 @@ export class Writer {
 
   str8(s: string): void {
     const n = Buffer.byteLength(s, "utf8");
-    assert(n <= 0xff, `string too long for a one-byte length: ${n} bytes`);
+    if (!(n <= 0xff)) throw new AssertionError(`string too long for a one-byte length: ${n} bytes`);
     this.u8(n);
     this.room(n);
     this.pos += this.buf.write(s, this.pos, "utf8");

@@ -42,7 +42,7 @@
 // argument holds for every renewal too. Writes need no clock at all: an
 // append must name the live lease's id, so once H' is granted every later
 // append of H fails (fencing), and H's reads end with its window.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import type { LeaseView, Stamp } from "./types";
 
 export interface Lease {
@@ -58,7 +58,7 @@ export interface Lease {
 }
 
 export function leaseLive(lease: Lease, at: Stamp): boolean {
-  assert(at.term >= lease.term, `entry of term ${at.term} after a lease stamped in term ${lease.term}`);
+  if (!(at.term >= lease.term)) throw new AssertionError(`entry of term ${at.term} after a lease stamped in term ${lease.term}`);
   return at.term === lease.term && at.proposedAtMs < lease.grantedAtMs + lease.durationMs;
 }
 
@@ -83,7 +83,7 @@ export function renewed(lease: Lease, at: Stamp): Lease {
  * `oldTermLastMs` is the stamp of the last stamped entry of the lease's term.
  */
 export function carriedOver(lease: Lease, oldTermLastMs: number, first: Stamp): Lease | null {
-  assert(first.term > lease.term, `carry-over from term ${lease.term} into term ${first.term}`);
+  if (!(first.term > lease.term)) throw new AssertionError(`carry-over from term ${lease.term} into term ${first.term}`);
   if (oldTermLastMs >= lease.grantedAtMs + lease.durationMs) return null;
   return { ...lease, grantedAtMs: first.proposedAtMs, term: first.term };
 }

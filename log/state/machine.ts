@@ -12,7 +12,7 @@
 // Memory is bounded: each shard keeps its newest records in a window (limits
 // below); older ones go to a RecordSink in apply order (./record-store.ts).
 import { decodeEntry } from "../codec";
-import { assert, assertNever } from "./assert";
+import { assert, AssertionError, assertNever } from "./assert";
 import type { Decoded, DecodeFailure } from "./bytes";
 import type { RecordSink, RecordStore } from "./record-store";
 import { type ShardInfo, ShardState, type WindowLimits } from "./shard";
@@ -67,7 +67,7 @@ export class LogStateMachine {
 
   /** Applies the next committed entry; entries come densely, each index once. */
   applyEntry(e: CommittedEntry): ApplyOutcome {
-    assert(e.index === this.applied + 1, `entry ${e.index} applied after ${this.applied}`);
+    if (!(e.index === this.applied + 1)) throw new AssertionError(`entry ${e.index} applied after ${this.applied}`);
     if (e.kind === "noop") {
       this.applied = e.index;
       return { kind: "noop" };
@@ -79,8 +79,8 @@ export class LogStateMachine {
 
   /** Applies a decoded command stamped `at`, at Raft index `index`. */
   apply(index: number, at: Stamp, command: Command): Reply {
-    assert(index > this.applied, `entry ${index} applied after ${this.applied}`);
-    assert(at.term >= this.stampTerm, `entry of term ${at.term} after term ${this.stampTerm}`);
+    if (!(index > this.applied)) throw new AssertionError(`entry ${index} applied after ${this.applied}`);
+    if (!(at.term >= this.stampTerm)) throw new AssertionError(`entry of term ${at.term} after term ${this.stampTerm}`);
     if (at.term > this.stampTerm) {
       for (const s of this.shards.values()) s.enterTerm(this.stampLastMs, at);
       this.stampTerm = at.term;
@@ -128,7 +128,7 @@ export class LogStateMachine {
    * past the first, at most bytesMax bytes. Below the window it says where to look.
    */
   read(id: ShardId, fromSeq: number, countMax: number, bytesMax: number): ReadResult {
-    assert(Number.isSafeInteger(fromSeq) && fromSeq >= 0 && countMax >= 1, `bad read(${fromSeq}, ${countMax})`);
+    if (!(Number.isSafeInteger(fromSeq) && fromSeq >= 0 && countMax >= 1)) throw new AssertionError(`bad read(${fromSeq}, ${countMax})`);
     const s = this.shards.get(id);
     const tip = s?.tip ?? 0;
     const trimPoint = s?.trimPoint ?? 1;
@@ -209,6 +209,6 @@ export function readThrough(m: LogStateMachine, store: RecordStore, id: ShardId,
   if (r.kind !== "inStore") return r;
   const toSeq = Math.min(r.toSeq, fromSeq + countMax - 1);
   const records = store.getRange(id, fromSeq, toSeq, bytesMax);
-  assert(records.length > 0, `store lost records ${fromSeq}..${toSeq} of shard ${String(id)}`);
+  if (!(records.length > 0)) throw new AssertionError(`store lost records ${fromSeq}..${toSeq} of shard ${String(id)}`);
   return { kind: "records", firstSeq: fromSeq, records, tip: r.tip };
 }

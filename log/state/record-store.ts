@@ -7,7 +7,7 @@
 // records the applied index). Reads below the window are answered by
 // `StateMachine.read` with an "inStore" directive; the reader then asks the
 // store itself (synchronously here, asynchronously for LevelDB).
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import type { ShardId } from "./types";
 
 export interface RecordSink {
@@ -59,7 +59,7 @@ export class MemoryRecordStore implements RecordStore {
     }
     const held = s.records.length - s.head;
     if (held === 0) s.startSeq = Math.max(s.startSeq, firstSeq);
-    assert(firstSeq === s.startSeq + held, `store for shard ${String(shard)}: append at ${firstSeq}, expected ${s.startSeq + held}`);
+    if (!(firstSeq === s.startSeq + held)) throw new AssertionError(`store for shard ${String(shard)}: append at ${firstSeq}, expected ${s.startSeq + held}`);
     for (const r of records) {
       s.records.push(r);
       this.bytesHeld += r.length;

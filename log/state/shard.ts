@@ -1,7 +1,7 @@
 // One shard's applied state and the four commands' rules. Every precondition
 // is checked here, at apply time, against the entry's stamp, so every replica
 // decides alike.
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 import { carriedOver, type Lease, leaseLive, leaseRemainingMs, leaseView, renewed } from "./lease";
 import type { RecordSink } from "./record-store";
 import type { AppendResult, LeaseView, RenewResult, ShardId, Stamp, TakeLeaseResult, TrimResult } from "./types";
@@ -127,8 +127,8 @@ export class ShardState {
 
   checkInvariants(): void {
     const w = this.window;
-    assert(this.trimPoint >= 1 && this.trimPoint <= this.tip + 1, `trimPoint ${this.trimPoint} vs tip ${this.tip}`);
-    assert(w.startSeq >= this.trimPoint && w.endSeq === this.tip + 1, `window [${w.startSeq}, ${w.endSeq}) vs trim ${this.trimPoint} tip ${this.tip}`);
+    if (!(this.trimPoint >= 1 && this.trimPoint <= this.tip + 1)) throw new AssertionError(`trimPoint ${this.trimPoint} vs tip ${this.tip}`);
+    if (!(w.startSeq >= this.trimPoint && w.endSeq === this.tip + 1)) throw new AssertionError(`window [${w.startSeq}, ${w.endSeq}) vs trim ${this.trimPoint} tip ${this.tip}`);
     assert(this.lease === null || (this.lease.epoch <= this.epoch && this.lease.epoch >= 1), "lease epoch");
   }
 }

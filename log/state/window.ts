@@ -1,6 +1,6 @@
 // The in-memory tail of one shard's log: the newest records, seq startSeq ..
 // startSeq + count - 1, in a queue that drops from the front in O(1).
-import { assert } from "./assert";
+import { assert, AssertionError } from "./assert";
 
 export class RecordWindow {
   private items: Buffer[] = [];
@@ -9,7 +9,7 @@ export class RecordWindow {
 
   /** `startSeq` is the seq the first record pushed will have when the window is empty. */
   constructor(private start: number) {
-    assert(Number.isSafeInteger(start) && start >= 1, `bad window start ${start}`);
+    if (!(Number.isSafeInteger(start) && start >= 1)) throw new AssertionError(`bad window start ${start}`);
   }
 
   get startSeq(): number {
@@ -37,13 +37,13 @@ export class RecordWindow {
   }
 
   at(seq: number): Buffer {
-    assert(seq >= this.start && seq < this.endSeq, `seq ${seq} outside window [${this.start}, ${this.endSeq})`);
+    if (!(seq >= this.start && seq < this.endSeq)) throw new AssertionError(`seq ${seq} outside window [${this.start}, ${this.endSeq})`);
     return this.items[this.head + seq - this.start] as Buffer;
   }
 
   /** Removes and returns the `n` oldest records. */
   takeFront(n: number): Buffer[] {
-    assert(n >= 0 && n <= this.count, `takeFront(${n}) of ${this.count}`);
+    if (!(n >= 0 && n <= this.count)) throw new AssertionError(`takeFront(${n}) of ${this.count}`);
     const out = this.items.slice(this.head, this.head + n);
     for (const r of out) this.bytesHeld -= r.length;
     this.head += n;
