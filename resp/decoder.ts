@@ -257,9 +257,10 @@ const ARGS_PREALLOCATED_MAX = 1024;
 
 /**
  * Arguments up to this long are built in JS: a native latin1Slice call costs
- * more (measured 72 ns against 114 ns for a 16-byte key, Map lookup included).
+ * more (measured 72 ns against 114 ns for a 16-byte key, Map lookup included;
+ * pipelined INCR of a 20-byte key 627 -> 546 ns per request with 24 over 16).
  */
-export const SHORT_ARG_BYTES = 16;
+export const SHORT_ARG_BYTES = 24;
 
 /** buf[p, p + len) as a latin1 string, for 0 <= len <= SHORT_ARG_BYTES (one call, one flat string). */
 export function shortString(buf: Buffer, p: number, len: number): string {
@@ -297,8 +298,24 @@ export function shortString(buf: Buffer, p: number, len: number): string {
       return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number);
     case 15:
       return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number);
-    default:
+    case 16:
       return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number);
+    case 17:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number, b[p + 16] as number);
+    case 18:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number, b[p + 16] as number, b[p + 17] as number);
+    case 19:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number, b[p + 16] as number, b[p + 17] as number, b[p + 18] as number);
+    case 20:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number, b[p + 16] as number, b[p + 17] as number, b[p + 18] as number, b[p + 19] as number);
+    case 21:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number, b[p + 16] as number, b[p + 17] as number, b[p + 18] as number, b[p + 19] as number, b[p + 20] as number);
+    case 22:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number, b[p + 16] as number, b[p + 17] as number, b[p + 18] as number, b[p + 19] as number, b[p + 20] as number, b[p + 21] as number);
+    case 23:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number, b[p + 16] as number, b[p + 17] as number, b[p + 18] as number, b[p + 19] as number, b[p + 20] as number, b[p + 21] as number, b[p + 22] as number);
+    default:
+      return String.fromCharCode(b[p] as number, b[p + 1] as number, b[p + 2] as number, b[p + 3] as number, b[p + 4] as number, b[p + 5] as number, b[p + 6] as number, b[p + 7] as number, b[p + 8] as number, b[p + 9] as number, b[p + 10] as number, b[p + 11] as number, b[p + 12] as number, b[p + 13] as number, b[p + 14] as number, b[p + 15] as number, b[p + 16] as number, b[p + 17] as number, b[p + 18] as number, b[p + 19] as number, b[p + 20] as number, b[p + 21] as number, b[p + 22] as number, b[p + 23] as number);
   }
 }
 
