@@ -61,3 +61,21 @@ t.test("an announced huge bulk is not allocated before its bytes arrive", async 
   t.ok(process.memoryUsage().arrayBuffers - before < 16 * 1024 * 1024, "well under the announced 512 MB");
   t.equal(d.buffered, 3);
 });
+
+t.test("binary arguments of every length around the short-argument cut decode byte for byte", async (t) => {
+  // Arguments up to SHORT_ARG_BYTES are built in JS, longer ones natively: both must give the same bytes.
+  const bytes = Buffer.alloc(40);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 97 + 13) & 0xff;
+  bytes[3] = 0x00;
+  bytes[5] = 0xff;
+  bytes[7] = 0x0d;
+  bytes[8] = 0x0a;
+  for (let n = 0; n <= 32; n++) {
+    const arg = bytes.subarray(0, n);
+    const wire = Buffer.concat([Buffer.from(`*2\r\n$3\r\nSET\r\n$${n}\r\n`), arg, Buffer.from("\r\n")]);
+    const d = new RespDecoder();
+    d.feed(wire);
+    const got = d.next();
+    t.same(got === null ? null : Buffer.from(got[1] ?? "", "latin1"), arg, `length ${n}`);
+  }
+});
