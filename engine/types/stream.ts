@@ -248,7 +248,13 @@ export class StreamEntry {
   }
 }
 
-/** Entries a node makes room for at first; it doubles as it fills. */
+/** `dst` with `src` copied to its start. */
+function filledFrom<T extends { set(src: ArrayLike<number>): void }>(dst: T, src: ArrayLike<number>): T {
+  dst.set(src);
+  return dst;
+}
+
+/** Entries a node makes room for at first; it grows (x4) as it fills. */
 const NODE_INITIAL_CAPACITY = 8;
 
 /**
@@ -414,18 +420,10 @@ export class StreamNode {
   private grow(): void {
     // x4: a node of the default 100 entries grows twice (8, 32, 128).
     const cap = this.msOf.length * 4;
-    const ms = new Float64Array(cap);
-    ms.set(this.msOf);
-    this.msOf = ms;
-    const seq = new Float64Array(cap);
-    seq.set(this.seqOf);
-    this.seqOf = seq;
-    const flags = new Uint8Array(cap);
-    flags.set(this.flagsOf);
-    this.flagsOf = flags;
-    const starts = new Int32Array(cap);
-    starts.set(this.startOf);
-    this.startOf = starts;
+    this.msOf = filledFrom(new Float64Array(cap), this.msOf);
+    this.seqOf = filledFrom(new Float64Array(cap), this.seqOf);
+    this.flagsOf = filledFrom(new Uint8Array(cap), this.flagsOf);
+    this.startOf = filledFrom(new Int32Array(cap), this.startOf);
   }
 
   /** From now on IDs are kept as objects (one of them does not fit a double). */
