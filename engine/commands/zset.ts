@@ -194,6 +194,21 @@ function hexFloat(s: string, at: number, neg: boolean): Strtod | null {
 /** Redis's getDoubleFromObject: the whole string, no leading space, no overflow, not NaN. */
 export function parseScore(s: string): number | null {
   if (s.length === 0 || isSpace(s.charCodeAt(0))) return null;
+  // The common case, an optionally negative integer of up to 15 digits, is
+  // exact in a double: no need for strtod's general path.
+  const len = s.length;
+  if (len <= 16) {
+    let i = s.charCodeAt(0) === 45 ? 1 : 0;
+    if (i < len && len - i <= 15) {
+      let v = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 48 || c > 57) break;
+        v = v * 10 + (c - 48);
+      }
+      if (i === len) return s.charCodeAt(0) === 45 ? -v : v;
+    }
+  }
   const r = strtod(s, 0);
   if (r.end !== s.length || Number.isNaN(r.value) || r.erange) return null;
   return r.value;
