@@ -304,3 +304,17 @@ t.test("any reply tree encodes to bytes that parse back to it (RESP2 and RESP3)"
   );
   t.pass("1000 random reply trees round-trip");
 });
+
+t.test("integers and lengths are written digit for digit as String() would", async (t) => {
+  // Small integers are written in place, others through String(): both sides of each cut.
+  const edges = [0, 9, 10, 99, 100, -1, -9, -10, 2147483647, -2147483647, 2147483648, -2147483648, 2 ** 53 - 1, -(2 ** 53 - 1)];
+  for (const n of edges) t.equal(encodeReply(int(n), 2).toString("latin1"), `:${String(n)}\r\n`, `:${n}`);
+  fc.assert(
+    fc.property(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), (n) => encodeReply(int(n), 2).toString("latin1") === `:${String(n)}\r\n`),
+    { numRuns: 2000 },
+  );
+  for (const len of [0, 9, 10, 99, 100, 65536]) {
+    const s = "x".repeat(len);
+    t.equal(encodeReply(bulk(s), 2).toString("latin1"), `$${len}\r\n${s}\r\n`, `bulk of ${len}`);
+  }
+});

@@ -102,6 +102,24 @@ export class RespWriter {
       this.buf[this.pos++] = 48 + n;
       return;
     }
+    if (Number.isInteger(n) && n > -2147483648 && n < 2147483648) {
+      // Digits written in place, last first: no number-to-string conversion.
+      const buf = this.buf;
+      let v = n;
+      if (v < 0) {
+        buf[this.pos++] = 45;
+        v = -v;
+      }
+      let digits = 1;
+      for (let t = v; t >= 10; t = (t / 10) | 0) digits++;
+      let p = this.pos + digits;
+      this.pos = p;
+      do {
+        buf[--p] = 48 + (v % 10);
+        v = (v / 10) | 0;
+      } while (v > 0);
+      return;
+    }
     this.text(String(n));
   }
 
