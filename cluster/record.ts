@@ -22,7 +22,7 @@
 // A record of a newer format than this code knows stops the reader (upgrades
 // go replicas first, primary last) instead of being guessed at.
 import type { Effect } from "../engine/context";
-import { SHORT_ARG_BYTES as SHORT_ARG_BYTES_IN, shortString } from "../resp/decoder";
+import { SHORT_ARG_BYTES, shortString } from "../resp/decoder";
 
 export const RECORD_FORMAT_VERSION = 1;
 const TYPE_EFFECTS = 1;
@@ -87,8 +87,8 @@ export function encodeEffects(effects: readonly Effect[], chunkBytes = RECORD_CH
   return out;
 }
 
-/** Arguments up to this long are copied in JS: a native latin1Write call costs more. */
-const SHORT_ARG_BYTES = 32;
+/** Arguments up to this long are written in JS: a native latin1Write call costs more. */
+const SHORT_WRITE_BYTES = 32;
 
 function writeEffects(b: Buffer, at: number, effects: readonly Effect[]): void {
   b.writeUInt32LE(effects.length, at);
@@ -101,7 +101,7 @@ function writeEffects(b: Buffer, at: number, effects: readonly Effect[]): void {
       const n = a.length;
       b.writeUInt32LE(n, o);
       o += 4;
-      if (n <= SHORT_ARG_BYTES) {
+      if (n <= SHORT_WRITE_BYTES) {
         // Values are binary strings (one char per byte), as latin1Write reads them.
         for (let i = 0; i < n; i++) b[o + i] = a.charCodeAt(i);
         o += n;
@@ -221,7 +221,7 @@ class Cursor {
     const b = this.b;
     const o = this.o;
     let s: string;
-    if (n <= SHORT_ARG_BYTES_IN) {
+    if (n <= SHORT_ARG_BYTES) {
       // Short strings are built in JS: a native latin1Slice call costs more.
       s = shortString(b, o, n);
     } else {

@@ -116,7 +116,7 @@ export class Engine {
 
   db(index: number): Db {
     const db = this.dbs[index];
-    if (!(db !== undefined)) throw new AssertionError(`db ${index} out of range`);
+    if (db === undefined) throw new AssertionError(`db ${index} out of range`);
     return db;
   }
 
@@ -147,7 +147,7 @@ export class Engine {
       for (const e of effects) {
         session.db = e.db;
         const r = this.run(session, e.argv as string[], "apply");
-        if (!(r.kind !== "error")) throw new AssertionError(`effect failed: ${e.argv.join(" ")}: ${r.kind === "error" ? r.message : ""}`);
+        if (r.kind === "error") throw new AssertionError(`effect failed: ${e.argv.join(" ")}: ${r.message}`);
       }
     } finally {
       session.db = savedDb;
@@ -243,7 +243,7 @@ export class Engine {
       c = r;
     }
     const run = c.spec.run;
-    if (!(run !== undefined)) throw new AssertionError(`command ${c.fullName} has no handler`);
+    if (run === undefined) throw new AssertionError(`command ${c.fullName} has no handler`);
     const ctx = this.ctx;
     const outer = this.depth === 0;
     const savedSession = ctx.session;

@@ -75,7 +75,7 @@ export function commandProblem(c: Command): string | null {
 
 function writeCommandBody(w: Writer, c: Command): void {
   const problem = commandProblem(c);
-  if (!(problem === null)) throw new AssertionError(`encoding an invalid command: ${problem}`);
+  if (problem !== null) throw new AssertionError(`encoding an invalid command: ${problem}`);
   w.u8(OP[c.kind]);
   writeShardId(w, c.shard);
   switch (c.kind) {
@@ -213,7 +213,7 @@ export function decodeEntry(data: Uint8Array): Decoded<EntryPayload> {
  * them with its monotonic clock, without re-encoding the records.
  */
 export function stampCommand(commandBytes: Uint8Array, proposedAtMs: number): Decoded<Buffer> {
-  if (!(isCount(proposedAtMs, 0))) throw new AssertionError(`bad proposedAtMs ${proposedAtMs}`);
+  if (!isCount(proposedAtMs, 0)) throw new AssertionError(`bad proposedAtMs ${proposedAtMs}`);
   const d = decodeCommand(commandBytes);
   if (!d.ok) return d;
   const out = Buffer.allocUnsafe(commandBytes.length - 2 + ENTRY_HEADER_BYTES);
@@ -322,7 +322,7 @@ function writeReplyBody(w: Writer, rep: Reply): void {
 
 export function encodeReply(rep: Reply): Buffer {
   const problem = replyProblem(rep);
-  if (!(problem === null)) throw new AssertionError(`encoding an invalid reply: ${problem}`);
+  if (problem !== null) throw new AssertionError(`encoding an invalid reply: ${problem}`);
   const w = new Writer(64);
   w.u8(MAGIC_REPLY);
   w.u8(FORMAT_VERSION);

@@ -225,7 +225,7 @@ export class ShardReference {
   /** Called for every entry a log node applies; each committed entry is taken once, in order. */
   applied(node: SimNode<LogApp>, e: Entry): void {
     if (e.index <= this.raftIndex) return;
-    if (!(e.index === this.raftIndex + 1)) throw new AssertionError(`the reference missed entries ${this.raftIndex + 1}..${e.index - 1}`);
+    if (e.index !== this.raftIndex + 1) throw new AssertionError(`the reference missed entries ${this.raftIndex + 1}..${e.index - 1}`);
     this.raftIndex = e.index;
     const reply = node.run?.app.lastReply ?? null;
     if (e.kind !== "normal" || reply === null) return;
@@ -234,7 +234,7 @@ export class ShardReference {
     const c = d.value.command;
     if (c.shard !== SHARD) return;
     if (c.kind === "append" && reply.op === "append" && reply.result.kind === "ok") {
-      if (!(reply.result.lastSeq === this.tip + c.records.length)) throw new AssertionError(`append to ${reply.result.lastSeq} from tip ${this.tip}`);
+      if (reply.result.lastSeq !== this.tip + c.records.length) throw new AssertionError(`append to ${reply.result.lastSeq} from tip ${this.tip}`);
       for (const r of c.records) this.record(r, c.leaseId);
     } else if (reply.op === "tryTakeLease" && reply.result.kind === "granted" && c.kind === "tryTakeLease") {
       this.grants.push({ holder: c.nodeId, leaseId: reply.result.leaseId, epoch: reply.result.epoch, atUs: this.nowUs() });

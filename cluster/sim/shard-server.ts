@@ -322,7 +322,7 @@ export class SimServer implements LogCaller {
   // ------------------------------------------------------------ primary
 
   private becomePrimary(leaseId: number, epoch: number, sentAt: number, tipSeq: number): void {
-    if (!(this.appliedSeq === tipSeq)) throw new AssertionError(`${this.name} granted at ${tipSeq} but applied ${this.appliedSeq}`);
+    if (this.appliedSeq !== tipSeq) throw new AssertionError(`${this.name} granted at ${tipSeq} but applied ${this.appliedSeq}`);
     const inc = this.incarnation;
     const s = this.w.settings;
     const from = s.bug === "deadline-from-reply" ? this.nowMs() : sentAt;

@@ -58,7 +58,7 @@ export function takeSnapshot(engine: Engine, seq: number, logChecksum: Buffer): 
   for (const db of engine.dbs) {
     for (const [key, v] of db.data) {
       const payload = createDumpPayload(v, PAYLOAD_LIMITS);
-      if (!(payload !== null)) throw new AssertionError(`key ${key} cannot be dumped`);
+      if (payload === null) throw new AssertionError(`key ${key} cannot be dumped`);
       keys.push({ db: db.id, key, payload, expireAtMs: db.expires.get(key) ?? null });
     }
   }

@@ -43,7 +43,7 @@ export const DEFAULT_LIMITS = {
 } as const;
 
 export function validateConfig(c: Config): void {
-  if (!(c.peers.includes(c.id))) throw new AssertionError(`node ${c.id} is not among its peers`);
+  if (!c.peers.includes(c.id)) throw new AssertionError(`node ${c.id} is not among its peers`);
   assert(new Set(c.peers).size === c.peers.length, "peers must be distinct");
   assert(c.heartbeatTicks >= 1, "heartbeatTicks must be at least 1");
   assert(c.electionTicks > c.heartbeatTicks, "electionTicks must exceed heartbeatTicks");

@@ -162,7 +162,7 @@ export class RaftLog {
     if (!this.hasNextCommittedEntries()) return [];
     const lo = Math.max(this.applying + 1, this.firstIndex());
     const ents = this.slice(lo, this.committed + 1, this.applyBytesMax);
-    if (!(ents !== null)) throw new AssertionError(`committed entries from ${lo} are compacted but were never applied`);
+    if (ents === null) throw new AssertionError(`committed entries from ${lo} are compacted but were never applied`);
     return ents;
   }
 

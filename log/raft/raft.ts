@@ -121,8 +121,8 @@ export class Raft {
   }
 
   step(m: Message): void {
-    if (!(m.to === this.id)) throw new AssertionError(`message for ${m.to} stepped into ${this.id}`);
-    if (!(this.peers.includes(m.from))) throw new AssertionError(`message from a stranger: ${m.from}`);
+    if (m.to !== this.id) throw new AssertionError(`message for ${m.to} stepped into ${this.id}`);
+    if (!this.peers.includes(m.from)) throw new AssertionError(`message from a stranger: ${m.from}`);
     if (m.term > this.term) {
       if (!this.onHigherTerm(m)) return;
     } else if (m.term < this.term) {
@@ -470,7 +470,7 @@ export class Raft {
 
   private progressOf(r: LeaderRole, id: NodeId): Progress {
     const pr = r.progress.get(id);
-    if (!(pr !== undefined)) throw new AssertionError(`no progress for ${id}`);
+    if (pr === undefined) throw new AssertionError(`no progress for ${id}`);
     return pr;
   }
 
@@ -558,7 +558,7 @@ export class Raft {
     if (!(log.committed <= log.lastIndex())) throw new AssertionError(`commit ${log.committed} beyond last index ${log.lastIndex()}`);
     if (!(log.lastTerm() <= this.term)) throw new AssertionError(`log term ${log.lastTerm()} ahead of current term ${this.term}`);
     const r = this.role;
-    if (r.kind === "leader" || r.kind === "candidate") if (!(this.vote === this.id)) throw new AssertionError(`${r.kind} did not vote for itself`);
+    if (r.kind === "leader" || r.kind === "candidate") if (this.vote !== this.id) throw new AssertionError(`${r.kind} did not vote for itself`);
     if (r.kind !== "leader") return;
     const last = log.lastIndex();
     for (const [id, pr] of r.progress) {

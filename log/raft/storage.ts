@@ -95,7 +95,7 @@ export class MemoryStorage implements Storage {
   createSnapshot(index: number, data: Uint8Array): Snapshot {
     if (!(index > this.snap.index)) throw new AssertionError(`snapshot at ${index} is not newer than ${this.snap.index}`);
     const term = this.term(index);
-    if (!(term !== null)) throw new AssertionError(`snapshot at ${index} is outside the log`);
+    if (term === null) throw new AssertionError(`snapshot at ${index} is outside the log`);
     this.snap = { index, term, data };
     return this.snap;
   }
@@ -105,7 +105,7 @@ export class MemoryStorage implements Storage {
     if (index <= this.prevIndex) return;
     if (!(index <= this.snap.index)) throw new AssertionError(`compact to ${index} beyond the snapshot at ${this.snap.index}`);
     const term = this.term(index);
-    if (!(term !== null)) throw new AssertionError(`compact to ${index} is outside the log`);
+    if (term === null) throw new AssertionError(`compact to ${index} is outside the log`);
     this.ents = this.ents.slice(index - this.prevIndex);
     this.prevIndex = index;
     this.prevTerm = term;

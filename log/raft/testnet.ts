@@ -67,7 +67,7 @@ export class TestNet {
 
   node(id: NodeId): NetNode {
     const n = this.nodes.get(id);
-    if (!(n !== undefined)) throw new AssertionError(`no node ${id}`);
+    if (n === undefined) throw new AssertionError(`no node ${id}`);
     return n;
   }
 

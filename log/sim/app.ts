@@ -43,7 +43,7 @@ export class SimApp {
   count = 0;
 
   apply(e: Entry): void {
-    if (!(e.index === this.index + 1)) throw new AssertionError(`applied ${e.index} after ${this.index}`);
+    if (e.index !== this.index + 1) throw new AssertionError(`applied ${e.index} after ${this.index}`);
     this.index = e.index;
     const tag = e.kind === "normal" ? 1 : 2;
     this.a = fnv32(e.data, Math.imul(this.a ^ tag, FNV_PRIME));

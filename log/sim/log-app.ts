@@ -28,7 +28,7 @@ export class LogApp implements ReplicatedApp {
     readonly store: MemoryRecordStore,
     private readonly bug: PlantedBug | null,
   ) {
-    if (!(chain.index === machine.appliedIndex)) throw new AssertionError(`hash chain at ${chain.index}, state machine at ${machine.appliedIndex}`);
+    if (chain.index !== machine.appliedIndex) throw new AssertionError(`hash chain at ${chain.index}, state machine at ${machine.appliedIndex}`);
   }
 
   get index(): number {
@@ -39,7 +39,7 @@ export class LogApp implements ReplicatedApp {
     this.chain.apply(e);
     const out = this.machine.applyEntry(this.bug === null ? e : this.withBug(e));
     // Every entry in the simulation was encoded by encodeEntry: one that does not decode is a bug.
-    if (!(out.kind !== "halt")) throw new AssertionError(`entry ${e.index} cannot be applied: ${out.kind === "halt" ? out.error.message : ""}`);
+    if (out.kind === "halt") throw new AssertionError(`entry ${e.index} cannot be applied: ${out.kind === "halt" ? out.error.message : ""}`);
     this.lastReply = out.kind === "applied" ? out.reply : null;
     this.machine.checkInvariants();
   }

@@ -88,11 +88,11 @@ export class SimNode<A extends ReplicatedApp = SimApp> {
 
   /** Boots from whatever the disk holds. */
   start(): void {
-    if (!(this.run === null)) throw new AssertionError(`${this.id} is already running`);
+    if (this.run !== null) throw new AssertionError(`${this.id} is already running`);
     const storage = recoverStorage(this.disk.recover());
     const snap = storage.snapshot();
     const app = this.decodeApp(snap.data);
-    if (!(app.index === snap.index)) throw new AssertionError(`${this.id}: snapshot at ${snap.index} holds state at ${app.index}`);
+    if (app.index !== snap.index) throw new AssertionError(`${this.id}: snapshot at ${snap.index} holds state at ${app.index}`);
     if (snap.index > 0) this.host.checker.onSnapshotInstalled(this.id, snap.index, app.hash());
     const rng = this.rng;
     const rn = new RawNode({ ...this.settings.raft, id: this.id, randomInt: (n) => rng.int(n) }, storage);
@@ -147,7 +147,7 @@ export class SimNode<A extends ReplicatedApp = SimApp> {
     if (rd.messages.some((m) => m.kind === "vote-resp" && !m.reject)) this.host.votedFor(this);
     if (rd.snapshot !== null) {
       run.app = this.decodeApp(rd.snapshot.data);
-      if (!(run.app.index === rd.snapshot.index)) throw new AssertionError(`${this.id}: snapshot state does not match its index`);
+      if (run.app.index !== rd.snapshot.index) throw new AssertionError(`${this.id}: snapshot state does not match its index`);
       this.host.checker.onSnapshotInstalled(this.id, rd.snapshot.index, run.app.hash());
       this.stats.snapshotsInstalled++;
     }

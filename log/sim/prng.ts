@@ -18,7 +18,7 @@ export class Prng {
   private d: number;
 
   constructor(seed: number) {
-    if (!(Number.isSafeInteger(seed))) throw new AssertionError(`seed must be an integer, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new AssertionError(`seed must be an integer, got ${seed}`);
     let s = (seed % 0x100000000) ^ Math.floor(seed / 0x100000000);
     const words: number[] = [];
     for (let i = 0; i < 4; i++) {

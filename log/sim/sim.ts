@@ -439,7 +439,7 @@ class Sim<A extends ReplicatedApp> implements NodeHost<A>, WorkloadHost<A> {
 
   private nodeById(id: NodeId): SimNode<A> {
     const n = this.nodes.find((x) => x.id === id);
-    if (!(n !== undefined)) throw new AssertionError(`no node ${id}`);
+    if (n === undefined) throw new AssertionError(`no node ${id}`);
     return n;
   }
 }

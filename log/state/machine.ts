@@ -67,7 +67,7 @@ export class LogStateMachine {
 
   /** Applies the next committed entry; entries come densely, each index once. */
   applyEntry(e: CommittedEntry): ApplyOutcome {
-    if (!(e.index === this.applied + 1)) throw new AssertionError(`entry ${e.index} applied after ${this.applied}`);
+    if (e.index !== this.applied + 1) throw new AssertionError(`entry ${e.index} applied after ${this.applied}`);
     if (e.kind === "noop") {
       this.applied = e.index;
       return { kind: "noop" };

@@ -59,7 +59,7 @@ export class MemoryRecordStore implements RecordStore {
     }
     const held = s.records.length - s.head;
     if (held === 0) s.startSeq = Math.max(s.startSeq, firstSeq);
-    if (!(firstSeq === s.startSeq + held)) throw new AssertionError(`store for shard ${String(shard)}: append at ${firstSeq}, expected ${s.startSeq + held}`);
+    if (firstSeq !== s.startSeq + held) throw new AssertionError(`store for shard ${String(shard)}: append at ${firstSeq}, expected ${s.startSeq + held}`);
     for (const r of records) {
       s.records.push(r);
       this.bytesHeld += r.length;
