@@ -115,9 +115,16 @@ t.test("snapshots: publish, trim, restore a killed replica, restart the cluster"
     if (trimPoint <= 1) await sleep(200);
   }
   const snaps = await listSnapshots(store);
-  t.ok(snaps.length >= 1 && snaps.length <= 3, `${snaps.length} snapshots published (newest at seq ${snaps[0]?.seq ?? "-"})`);
+  // Retention keeps 3; a 4th can be seen between a publish and the retention pass after it.
+  t.ok(snaps.length >= 1 && snaps.length <= 4, `${snaps.length} snapshots published (newest at seq ${snaps[0]?.seq ?? "-"})`);
   t.ok(trimPoint > 1, `the log is trimmed (trim point ${trimPoint})`);
-  t.ok((await store.list()).every((n) => n.startsWith("snapshot-")), "nothing unverified is left under a visible name");
+  // The snapshotter may be in a round at this instant: its file carries the
+  // pending- prefix until verified, so no reader takes it for a snapshot.
+  const names = await store.list();
+  t.ok(
+    names.every((n) => n.startsWith("snapshot-") || n.startsWith("pending-snapshot-")),
+    `nothing unverified is left under a snapshot's name (${names.join(", ")})`,
+  );
 
   // `mnemo snapshot now` answers once a snapshot is published.
   await write(100, "b");
