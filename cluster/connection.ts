@@ -12,6 +12,7 @@ import { RespDecoder } from "../resp/decoder";
 import { encodeReply, type RespWriter } from "../resp/encoder";
 import type { Reply } from "../resp/reply";
 import type { Session } from "../engine/session";
+import { SocketOutput } from "./direct-write";
 
 /** Stop reading from a client whose unread replies pass this many bytes. */
 const OUTPUT_BYTES_PAUSE = 64 * 1024 * 1024;
@@ -88,6 +89,8 @@ export class Connection {
   /** Replies waiting for the log, in this connection's order (durable primary). */
   private waiting: HeldReply[] = [];
   private waitingHead = 0;
+  /** Writes to `socket`, straight to its handle where possible. */
+  private readonly out: SocketOutput;
 
   constructor(
     readonly socket: Socket,
@@ -99,6 +102,11 @@ export class Connection {
     this.laddr = `${socket.localAddress ?? "?"}:${socket.localPort ?? 0}`;
     const handle = (socket as unknown as { _handle?: { fd?: number } })._handle;
     this.fd = handle?.fd ?? -1;
+    this.out = new SocketOutput(
+      socket,
+      () => this.onDrain(),
+      () => this.destroy(),
+    );
     socket.setNoDelay(true);
     socket.on("error", () => this.destroy());
     socket.on("close", () => this.destroy());
@@ -195,19 +203,13 @@ export class Connection {
   flush(): void {
     const w = this.host.writer;
     if (w.length > 0 && !this.closed) {
-      const socket = this.socket;
       this.host.countNet(0, w.length);
-      if (socket.writableLength === 0) {
-        // Usually the kernel takes the bytes at once and nothing keeps them:
-        // write straight from the shared buffer. If some stayed queued, the
-        // socket now owns that buffer and the writer moves to a new one.
-        socket.write(w.peek());
-        if (socket.writableLength === 0) w.reset();
-        else w.disown();
-      } else {
-        socket.write(w.take());
-      }
-      if (!this.outputPaused && socket.writableLength > OUTPUT_BYTES_PAUSE) {
+      // Usually the kernel takes the bytes at once and nothing keeps them:
+      // write straight from the shared buffer. If some stayed queued, the
+      // socket now owns that buffer and the writer moves to a new one.
+      if (this.out.write(w.peek())) w.reset();
+      else w.disown();
+      if (!this.outputPaused && this.out.queuedBytes > OUTPUT_BYTES_PAUSE) {
         this.outputPaused = true;
         this.socket.pause();
       }
@@ -246,7 +248,7 @@ export class Connection {
       } else {
         const bytes = encodeReply(reply, session.resp);
         this.host.countNet(0, bytes.length);
-        this.socket.write(bytes);
+        this.out.write(bytes);
       }
     } else if (session.replyMode === "skip") {
       session.replyMode = "on";
@@ -281,7 +283,7 @@ export class Connection {
     if (out.length > 0 && !this.closed) {
       const bytes = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
       this.host.countNet(0, bytes.length);
-      this.socket.write(bytes);
+      this.out.write(bytes);
     }
     const empty = this.waitingHead === this.waiting.length;
     if (empty && this.closing && !this.closed && !this.processing) this.closeAfterWrite();
@@ -297,7 +299,7 @@ export class Connection {
       const one = encodeReply({ kind: "error", message }, this.session.resp);
       const bytes = Buffer.concat(new Array<Buffer>(n).fill(one));
       this.host.countNet(0, bytes.length);
-      this.socket.write(bytes);
+      this.out.write(bytes);
     }
   }
 
@@ -327,11 +329,11 @@ export class Connection {
 
   /** Bytes written to the socket that the kernel has not taken yet (CLIENT LIST omem). */
   get outputBytes(): number {
-    return this.socket.writableLength;
+    return this.out.queuedBytes;
   }
 
   private onDrain(): void {
-    if (this.outputPaused) {
+    if (this.outputPaused && this.out.queuedBytes <= OUTPUT_BYTES_PAUSE) {
       this.outputPaused = false;
       this.socket.resume();
     }

@@ -251,3 +251,55 @@ t.test("requests cut at every byte and interleaved with another client's reads a
   a.close();
   b.close();
 });
+
+t.test("replies larger than the socket's buffers reach a slow reader whole and in order", async (t) => {
+  // Most writes are taken by the kernel at once; these cannot be, so they stay
+  // queued in libuv while further replies (and a QUIT) come behind them.
+  const setup = new Redis(server.port);
+  const value = Buffer.alloc(1 << 20);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 31 + (i >> 11)) & 0xff;
+  await setup.set("slowread:big", value);
+  const c = await RawClient.open(server.port);
+  c.socket.pause();
+  const encode = (argv: string[]): string => {
+    let out = `*${argv.length}\r\n`;
+    for (const s of argv) out += `$${Buffer.byteLength(s, "latin1")}\r\n${s}\r\n`;
+    return out;
+  };
+  // Three sends, apart in time: each is its own pass with its own write, made
+  // while the earlier ones are still queued.
+  const sends = [encode(["CLIENT", "SETNAME", "slowreader"])];
+  let expected = "+OK\r\n";
+  const big = value.toString("latin1");
+  for (let part = 0; part < 3; part++) {
+    let req = part === 0 ? encode(["CLIENT", "SETNAME", "slowreader"]) : "";
+    for (let i = 0; i < 4; i++) {
+      const tag = `after-${part}-${i}`;
+      req += encode(["GET", "slowread:big"]) + encode(["ECHO", tag]);
+      expected += `$${value.length}\r\n${big}\r\n$${tag.length}\r\n${tag}\r\n`;
+    }
+    if (part === 2) req += encode(["QUIT"]);
+    sends[part] = req;
+  }
+  expected += "+OK\r\n";
+  for (const req of sends) {
+    c.socket.write(Buffer.from(req, "latin1"));
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  // While the client reads nothing, the server reports the queued bytes as its output memory.
+  let omem = 0;
+  for (let i = 0; i < 40 && omem === 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const list = String(await setup.client("LIST"));
+    const line = list.split("\n").find((l) => l.includes("name=slowreader")) ?? "";
+    omem = Number(/ omem=(\d+)/.exec(line)?.[1] ?? "0");
+  }
+  t.ok(omem > 0, `the unread replies show in CLIENT LIST omem (${omem})`);
+  c.socket.resume();
+  const got = await c.until("+OK\r\nnever", 10_000);
+  t.equal(got.length, expected.length, "every byte arrives");
+  t.ok(got === expected, "byte for byte, in order");
+  t.ok(c.closed, "QUIT closed the connection once its replies were out");
+  t.equal(await setup.echo("still serving"), "still serving");
+  setup.disconnect();
+});
