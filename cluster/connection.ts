@@ -89,6 +89,12 @@ export class Connection {
   /** Replies waiting for the log, in this connection's order (durable primary). */
   private waiting: HeldReply[] = [];
   private waitingHead = 0;
+  /**
+   * Replies held during the current pass stay in the shared writer, in runs
+   * that wait for one seq each: [seq, writer offset, seq, offset, ...]. The
+   * pass's flush copies each run out as one held reply.
+   */
+  private readonly passRuns: number[] = [];
   /** Writes to `socket`, straight to its handle where possible. */
   private readonly out: SocketOutput;
 
@@ -183,7 +189,7 @@ export class Connection {
       }
       if (session.replyMode === "on") {
         const seq = this.host.replyWaitSeq === undefined ? 0 : this.host.replyWaitSeq(this, false);
-        if (seq > 0 || this.waitingHead < this.waiting.length) this.hold(reply, seq);
+        if (seq > 0 || this.passRuns.length > 0 || this.waitingHead < this.waiting.length) this.hold(reply, seq);
         else w.reply(reply, session.resp);
       } else if (session.replyMode === "skip" && reply.kind !== "none") {
         session.replyMode = "on";
@@ -202,12 +208,13 @@ export class Connection {
   /** Writes whatever the shared writer holds (this connection's replies). */
   flush(): void {
     const w = this.host.writer;
-    if (w.length > 0 && !this.closed) {
-      this.host.countNet(0, w.length);
+    const ready = this.passRuns.length > 0 ? this.keepPassRuns() : w.length;
+    if (ready > 0 && !this.closed) {
+      this.host.countNet(0, ready);
       // Usually the kernel takes the bytes at once and nothing keeps them:
       // write straight from the shared buffer. If some stayed queued, the
       // socket now owns that buffer and the writer moves to a new one.
-      if (this.out.write(w.peek())) w.reset();
+      if (this.out.write(ready === w.length ? w.peek() : w.peek().subarray(0, ready))) w.reset();
       else w.disown();
       if (!this.outputPaused && this.out.queuedBytes > OUTPUT_BYTES_PAUSE) {
         this.outputPaused = true;
@@ -258,10 +265,37 @@ export class Connection {
 
   /** Queues a reply until the log commits `seq` (and every reply before it is released). */
   private hold(reply: Reply, seq: number): void {
-    const last = this.waiting[this.waiting.length - 1];
-    const after = this.waitingHead < this.waiting.length && last !== undefined ? last.seq : 0;
-    this.waiting.push({ seq: Math.max(seq, after), bytes: encodeReply(reply, this.session.resp) });
+    const runs = this.passRuns;
+    let after = runs.length > 0 ? (runs[runs.length - 2] as number) : 0;
+    if (after === 0 && this.waitingHead < this.waiting.length) after = (this.waiting[this.waiting.length - 1] as HeldReply).seq;
+    const s = Math.max(seq, after);
+    if (this.processing) {
+      // Encoded with the pass's other replies; a new run starts where the seq grows.
+      const w = this.host.writer;
+      if (runs.length === 0 || s !== after) runs.push(s, w.length);
+      w.reply(reply, this.session.resp);
+      return;
+    }
+    this.waiting.push({ seq: s, bytes: encodeReply(reply, this.session.resp) });
     this.host.holding?.(this);
+  }
+
+  /**
+   * Moves the pass's held runs out of the shared writer into `waiting`;
+   * returns how many bytes before them may be written now.
+   */
+  private keepPassRuns(): number {
+    const runs = this.passRuns;
+    const all = this.host.writer.peek();
+    for (let i = 0; i < runs.length; i += 2) {
+      const start = runs[i + 1] as number;
+      const end = i + 3 < runs.length ? (runs[i + 3] as number) : all.length;
+      this.waiting.push({ seq: runs[i] as number, bytes: Buffer.from(all.subarray(start, end)) });
+    }
+    const ready = runs[1] as number;
+    runs.length = 0;
+    this.host.holding?.(this);
+    return ready;
   }
 
   /** Replies waiting for the log. */

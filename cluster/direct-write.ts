@@ -88,8 +88,8 @@ export class SocketOutput {
    */
   write(data: Buffer): boolean {
     const socket = this.socket;
-    const handle = binding === null ? null : (socket as unknown as { _handle: StreamHandle | null })._handle;
-    if (binding === null || handle === null || socket.writableLength !== 0 || socket.destroyed || socket.writableEnded) {
+    const handle = binding === null ? undefined : (socket as unknown as { _handle?: StreamHandle | null })._handle;
+    if (binding === null || handle === null || handle === undefined || socket.writableLength !== 0 || socket.destroyed || socket.writableEnded) {
       socket.write(data);
       return socket.writableLength === 0;
     }
