@@ -1,10 +1,11 @@
 // One of the numbered databases: keys -> values, keys -> absolute expire time (ms).
 import type { Session, WatchedKey } from "./session";
 import type { Value } from "./value";
+import { KeyMap } from "./keymap";
 
 export class Db {
-  data = new Map<string, Value>();
-  expires = new Map<string, number>();
+  data = new KeyMap<Value>();
+  expires = new KeyMap<number>();
   /** Sessions watching each key (WATCH). */
   watchers = new Map<string, Set<Session>>();
 

@@ -14,6 +14,7 @@ import type { Config } from "./config";
 import type { Db } from "./db";
 import { parseInt64 } from "./num";
 import type { Value } from "./value";
+import type { KeyMap } from "./keymap";
 
 export type EncodingName = "int" | "embstr" | "raw" | "quicklist" | "listpack" | "intset" | "hashtable" | "skiplist" | "stream";
 
@@ -112,7 +113,7 @@ export function isLfuPolicy(config: Config): boolean {
 // so SWAPDB carries it with the data and FLUSHDB drops it with the data.
 // Entries of deleted keys are pruned once they outnumber the live keys.
 
-type DataMap = Map<string, Value>;
+type DataMap = KeyMap<Value>;
 
 /** Last access time in unix ms, per key. */
 const accessByData = new WeakMap<DataMap, Map<string, number>>();

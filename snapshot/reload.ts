@@ -22,6 +22,7 @@
 import { assertNever } from "../engine/assert";
 import type { Db } from "../engine/db";
 import type { Engine } from "../engine/engine";
+import { KeyMap } from "../engine/keymap";
 import { compactLimits, hashIsListpack, setIsIntset, zsetIsListpack, type CompactLimits } from "../engine/encoding";
 import { ZSetObject } from "../engine/types/zset";
 import type { Value } from "../engine/value";
@@ -126,8 +127,8 @@ function firstDuplicate(current: readonly Db[], loaded: readonly Db[]): { db: nu
 function flushForReload(engine: Engine, db: Db, nowMs: number): void {
   if (db.data.size === 0) return;
   db.touchWatchedOnReplace(null, nowMs);
-  db.data = new Map();
-  db.expires = new Map();
+  db.data = new KeyMap();
+  db.expires = new KeyMap();
   engine.blocking.signalDb(db.id);
 }
 

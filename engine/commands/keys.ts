@@ -8,6 +8,7 @@ import { Db } from "../db";
 import { compactLimits, encodingOf, freqOf, idleMs, isLfuPolicy, moveMeta, noteAccess, refcountOf, resetMeta } from "../encoding";
 import type { Engine } from "../engine";
 import { E } from "../errors";
+import { KeyMap } from "../keymap";
 import { globMatch } from "../glob";
 import { parseInt64 } from "../num";
 import { typeOf, type Value } from "../value";
@@ -135,7 +136,7 @@ class KeyIndex {
   /** The db's size when the index last caught up: a change that keeps the size (an overwrite) needs no work. */
   knownSize = 0;
 
-  constructor(private readonly data: Map<string, Value>) {
+  constructor(private readonly data: KeyMap<Value>) {
     for (const k of data.keys()) this.add(k);
     this.knownSize = data.size;
   }
@@ -209,10 +210,10 @@ class KeyIndex {
   }
 }
 
-const indexByData = new WeakMap<Map<string, Value>, KeyIndex>();
+const indexByData = new WeakMap<KeyMap<Value>, KeyIndex>();
 const listening = new WeakSet<Engine>();
 /** The listener's last map -> index lookup (writes come in runs on one db). */
-let noteCacheData: Map<string, Value> | null = null;
+let noteCacheData: KeyMap<Value> | null = null;
 let noteCacheIndex: KeyIndex | undefined;
 
 /** The engine's key-change listener: keeps the changed db's index, if it has one, in step. */
@@ -432,8 +433,8 @@ function emptyDb(ctx: Ctx, db: Db): number {
   if (n === 0) return 0;
   db.touchWatchedOnReplace(null, ctx.now);
   // Fresh Maps: O(1) now, and every side index keyed by the old Map goes with it.
-  db.data = new Map();
-  db.expires = new Map();
+  db.data = new KeyMap();
+  db.expires = new KeyMap();
   ctx.engine.blocking.signalDb(db.id);
   return n;
 }
