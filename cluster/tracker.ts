@@ -10,6 +10,7 @@
 //     INFO, EXEC ...): it may have observed any of them.
 // So no client ever observes a write the log could still lose.
 import type { Engine } from "../engine/engine";
+import { KeyMap } from "../engine/keymap";
 
 /** The dirty-key maps are swept of committed entries once they pass this many (and doubled since the last sweep). */
 const SWEEP_ENTRIES_MIN = 65_536;
@@ -24,7 +25,7 @@ export class Tracker {
    * committedSeq are clean and ignored; they are dropped all at once when
    * nothing is pending, or by an amortized sweep under steady load.
    */
-  private dirty = new Map<number, Map<string, number>>();
+  private dirty = new Map<number, KeyMap<number>>();
   private entries = 0;
   private entriesAfterSweep = 0;
 
@@ -49,7 +50,7 @@ export class Tracker {
   keyWritten(db: number, key: string): void {
     let m = this.dirty.get(db);
     if (m === undefined) {
-      m = new Map();
+      m = new KeyMap();
       this.dirty.set(db, m);
     }
     const size = m.size;
