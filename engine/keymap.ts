@@ -70,6 +70,12 @@ export class KeyMap<V> implements Iterable<[string, V]> {
   private live = 0;
   /** Slots of the index that hold a key or a deletion mark. */
   private used = 0;
+  /**
+   * The key last found and its entry's position in kv: a key used over and
+   * over (a counter, a queue) skips hashing. Reset by delete, rebuild, clear.
+   */
+  private lastKey: string | null = null;
+  private lastEntry = 0;
 
   get size(): number {
     return this.live;
@@ -90,15 +96,24 @@ export class KeyMap<V> implements Iterable<[string, V]> {
   }
 
   get(key: string): V | undefined {
+    if (key === this.lastKey) return this.kv[this.lastEntry + 1] as V;
     const i = this.find(key, hashKey(key));
-    return i < 0 ? undefined : (this.kv[(this.index[2 * i + 1] as number) + 1] as V);
+    if (i < 0) return undefined;
+    const e = this.index[2 * i + 1] as number;
+    this.lastKey = key;
+    this.lastEntry = e;
+    return this.kv[e + 1] as V;
   }
 
   has(key: string): boolean {
-    return this.find(key, hashKey(key)) >= 0;
+    return key === this.lastKey || this.find(key, hashKey(key)) >= 0;
   }
 
   set(key: string, value: V): this {
+    if (key === this.lastKey) {
+      this.kv[this.lastEntry + 1] = value;
+      return this;
+    }
     const h = hashKey(key);
     const index = this.index;
     const kv = this.kv;
@@ -114,6 +129,8 @@ export class KeyMap<V> implements Iterable<[string, V]> {
         const e = index[2 * i + 1] as number;
         if (kv[e] === key) {
           kv[e + 1] = value;
+          this.lastKey = key;
+          this.lastEntry = e;
           return this;
         }
       }
@@ -129,6 +146,8 @@ export class KeyMap<V> implements Iterable<[string, V]> {
     }
     index[2 * free] = h;
     index[2 * free + 1] = kv.length;
+    this.lastKey = key;
+    this.lastEntry = kv.length;
     kv.push(key, value);
     this.live++;
     return this;
@@ -138,6 +157,7 @@ export class KeyMap<V> implements Iterable<[string, V]> {
     const i = this.find(key, hashKey(key));
     if (i < 0) return false;
     const e = this.index[2 * i + 1] as number;
+    this.lastKey = null;
     this.index[2 * i] = SLOT_DELETED;
     this.kv[e] = HOLE;
     this.kv[e + 1] = undefined;
@@ -148,6 +168,7 @@ export class KeyMap<V> implements Iterable<[string, V]> {
   }
 
   clear(): void {
+    this.lastKey = null;
     if (this.kv.length > 0) {
       const fresh: Slot<V>[] = [];
       cleared.add(this.kv);
@@ -162,6 +183,7 @@ export class KeyMap<V> implements Iterable<[string, V]> {
 
   /** Squeezes out holes (if any) and rebuilds the index for `expected` live entries. */
   private rebuild(expected: number): void {
+    this.lastKey = null;
     let kv = this.kv;
     if (kv.length !== this.live * 2) {
       const packed: Slot<V>[] = new Array<Slot<V>>(this.live * 2);
