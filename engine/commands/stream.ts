@@ -244,8 +244,8 @@ function parseAddTrim(ctx: Ctx, argv: readonly string[], xadd: boolean): AddTrim
   for (; i < argv.length; i++) {
     const moreargs = argv.length - 1 - i;
     const opt = argv[i] ?? "";
-    const lower = opt.toLowerCase();
     if (xadd && opt === "*") break;
+    const lower = opt.toLowerCase();
     if ((lower === "maxlen" || lower === "minid") && moreargs > 0) {
       const r = parseStrategy(argv, i, t, lower);
       if (typeof r !== "number") return r;
@@ -297,9 +297,9 @@ function finishTrim(ctx: Ctx, t: TrimParse, xadd: boolean): TrimSpec | null | Re
 }
 
 /** argv as a replica must see it: the ID chosen, `~` trims made exact, LIMIT dropped. */
-function trimEffect(argv: readonly string[], s: StreamObject, a: AddTrimArgs, id: string | null): string[] {
+function trimEffect(name: "XADD" | "XTRIM", argv: readonly string[], s: StreamObject, a: AddTrimArgs, id: string | null): string[] {
   const out = argv.slice();
-  out[0] = argv[0]?.toUpperCase() ?? "";
+  out[0] = name;
   if (id !== null) out[a.idPos] = id;
   if (a.trim !== null && a.trim.approx) {
     out[a.trimArgIdx - 1] = "=";
@@ -347,7 +347,7 @@ function xadd(ctx: Ctx, argv: string[]): Reply {
   else ctx.touch(key);
   ctx.dirty++;
   const idText = formatId(id);
-  ctx.emit(trimEffect(argv, s, a, idText));
+  ctx.emit(trimEffect("XADD", argv, s, a, idText));
   return bulk(idText);
 }
 
@@ -363,7 +363,7 @@ function xtrim(ctx: Ctx, argv: string[]): Reply {
   if (deleted > 0) {
     ctx.touch(key);
     ctx.dirty += deleted;
-    ctx.emit(trimEffect(argv, s, a, null));
+    ctx.emit(trimEffect("XTRIM", argv, s, a, null));
   }
   return int(deleted);
 }
