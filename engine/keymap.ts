@@ -30,9 +30,12 @@ const SEED = randomBytes(4).readInt32LE(0);
 /** Index slot states: a hash is always odd, so these never clash with one. */
 const SLOT_EMPTY = 0;
 const SLOT_DELETED = 2;
-/** The index is rebuilt larger when live + deleted slots would pass 3/4 of it. */
-const LOAD_NUM = 3;
-const LOAD_DEN = 4;
+/**
+ * The index is rebuilt when live + deleted slots would pass 4/5 of it, to at
+ * least twice the live keys: between 0.4 and 0.8 full, 10-20 bytes per key.
+ */
+const LOAD_NUM = 4;
+const LOAD_DEN = 5;
 const INDEX_SLOTS_MIN = 8;
 /** Holes tolerated in `kv` beyond the number of live entries before compaction. */
 const HOLES_SLACK = 64;
@@ -57,7 +60,7 @@ export function hashKey(key: string): number {
 
 function indexSlotsFor(live: number): number {
   let n = INDEX_SLOTS_MIN;
-  while (n * LOAD_NUM < (live + 1) * 2 * LOAD_DEN) n *= 2;
+  while (n < (live + 1) * 2) n *= 2;
   return n;
 }
 
