@@ -303,3 +303,28 @@ t.test("replies larger than the socket's buffers reach a slow reader whole and i
   t.equal(await setup.echo("still serving"), "still serving");
   setup.disconnect();
 });
+
+t.test("a reader that goes away while its replies are still queued is dropped cleanly", async (t) => {
+  const setup = new Redis(server.port);
+  await setup.set("gone:big", Buffer.alloc(1 << 20, 0x61));
+  const c = await RawClient.open(server.port);
+  c.socket.pause();
+  let req = "*3\r\n$6\r\nCLIENT\r\n$7\r\nSETNAME\r\n$10\r\ngonereader\r\n";
+  for (let i = 0; i < 8; i++) req += "*2\r\n$3\r\nGET\r\n$8\r\ngone:big\r\n";
+  c.socket.write(Buffer.from(req, "latin1"));
+  let listed = false;
+  for (let i = 0; i < 40 && !listed; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    listed = / omem=[1-9]\d*/.test(String(await setup.client("LIST")).split("\n").find((l) => l.includes("name=gonereader")) ?? "");
+  }
+  t.ok(listed, "8 MB of replies wait in the server for the paused reader");
+  c.socket.destroy();
+  let gone = false;
+  for (let i = 0; i < 40 && !gone; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    gone = !String(await setup.client("LIST")).includes("name=gonereader");
+  }
+  t.ok(gone, "the connection is closed and forgotten");
+  t.equal(await setup.get("gone:big").then((v) => v?.length), 1 << 20, "the server still serves");
+  setup.disconnect();
+});
