@@ -184,7 +184,7 @@ export class KeyMap<V> implements Iterable<[string, V]> {
     this.used = 0;
   }
 
-  /** Squeezes out holes (if any) and rebuilds the index for `expected` live entries. */
+  /** Squeezes out the holes, if there are some, and rebuilds the index for `expected` live entries. */
   private rebuild(expected: number): void {
     this.lastKey = null;
     let kv = this.kv;
@@ -217,9 +217,10 @@ export class KeyMap<V> implements Iterable<[string, V]> {
   }
 
   /**
-   * Walks the entries from position `pos` of `arr`, following compactions:
-   * yields [key, value] positions through `visit` until it returns false or
-   * the entries run out.
+   * Yields the position in kv of each live entry, in insertion order, as
+   * Map's iterators would: entries deleted before they are reached are
+   * skipped, entries added meanwhile are reached, and a compaction or clear
+   * in between is followed into the array that replaced the old one.
    */
   private *walk(): Generator<number, void, undefined> {
     let arr: unknown[] = this.kv;
