@@ -63,9 +63,6 @@ const binding = loadBinding();
 /** Lent to every write the kernel finishes at once: native code does not keep it then. */
 let spareReq: WriteReq | null = null;
 
-/** True when direct writes are in use in this process. */
-export const directWritesEnabled = binding !== null;
-
 /** One socket's writes, direct where possible. */
 export class SocketOutput {
   /** Bytes handed to the handle directly that libuv has not finished writing. */

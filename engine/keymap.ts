@@ -49,7 +49,7 @@ const successor = new WeakMap<unknown[], unknown[]>();
 /** Entry arrays abandoned by clear(): an iterator on one continues at the start of its successor. */
 const cleared = new WeakSet<unknown[]>();
 
-export function hashKey(key: string): number {
+function hashKey(key: string): number {
   let h = SEED ^ key.length;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h ^= h >>> 16;
@@ -226,21 +226,19 @@ export class KeyMap<V> implements Iterable<[string, V]> {
     let arr: unknown[] = this.kv;
     let pos = 0;
     for (;;) {
-      if (arr !== this.kv) {
-        // The array was replaced (compaction or clear) since the last step: find
-        // the same place in its successor: the live entries before `pos` moved
-        // to the front, in order.
-        while (arr !== this.kv) {
-          const next = successor.get(arr);
-          if (next === undefined) return;
-          if (cleared.has(arr)) pos = 0;
-          else {
-            let liveBefore = 0;
-            for (let e = 0; e < pos; e += 2) if (arr[e] !== HOLE) liveBefore++;
-            pos = liveBefore * 2;
-          }
-          arr = next;
+      // The array was replaced (compaction or clear) since the last step: find
+      // the same place in its successor: the live entries before `pos` moved
+      // to the front, in order.
+      while (arr !== this.kv) {
+        const next = successor.get(arr);
+        if (next === undefined) return;
+        if (cleared.has(arr)) pos = 0;
+        else {
+          let liveBefore = 0;
+          for (let e = 0; e < pos; e += 2) if (arr[e] !== HOLE) liveBefore++;
+          pos = liveBefore * 2;
         }
+        arr = next;
       }
       if (pos >= arr.length) return;
       if (arr[pos] !== HOLE) yield pos;

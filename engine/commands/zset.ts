@@ -64,13 +64,9 @@ interface ZLimits {
 
 /** The listpack limits, cached per config and refreshed by CONFIG SET. */
 const limitsByConfig = new WeakMap<Config, ZLimits>();
-/** The last config looked up and its limits (one engine per process is the rule). */
-let lastConfig: Config | null = null;
-let lastLimits: ZLimits | null = null;
 
 function limits(ctx: Ctx): ZLimits {
   const config = ctx.engine.config;
-  if (config === lastConfig && lastLimits !== null) return lastLimits;
   let l = limitsByConfig.get(config);
   if (l === undefined) {
     const fresh: ZLimits = { entries: config.getInt("zset-max-listpack-entries"), value: config.getInt("zset-max-listpack-value") };
@@ -79,8 +75,6 @@ function limits(ctx: Ctx): ZLimits {
     limitsByConfig.set(config, fresh);
     l = fresh;
   }
-  lastConfig = config;
-  lastLimits = l;
   return l;
 }
 
@@ -327,7 +321,8 @@ function zadd(ctx: Ctx, argv: string[]): Reply {
     const arg = argv[i] ?? "";
     // Options are 2-4 letters; anything longer, or starting with something
     // other than a letter, is the first score.
-    if (arg.length > 4 || arg.length < 2 || (arg.charCodeAt(0) | 0x20) < 0x61 || (arg.charCodeAt(0) | 0x20) > 0x7a) break;
+    const lowerFirst = arg.charCodeAt(0) | 0x20;
+    if (arg.length > 4 || arg.length < 2 || lowerFirst < 0x61 || lowerFirst > 0x7a) break;
     const opt = arg.toLowerCase();
     if (opt === "nx") flags |= ZADD_NX;
     else if (opt === "xx") flags |= ZADD_XX;
