@@ -48,13 +48,13 @@ t.test("same seed, same run", async (t) => {
 // The checkers have teeth: planted bugs in the simulated server are caught
 // (seeds found by running the bug over seeds 1..100).
 t.test("a lease counted from the answer instead of the request is caught", async (t) => {
-  const r = shardSim(16, { settings: { bug: "deadline-from-reply" } });
+  const r = shardSim(41, { settings: { bug: "deadline-from-reply" } });
   t.equal(r.sim.ok, false, "caught");
   t.match(r.sim.failure ?? "", /two primaries/, r.sim.failure ?? "");
 });
 
 t.test("a primary that serves past its local deadline is caught", async (t) => {
-  const r = shardSim(26, { settings: { bug: "serve-past-deadline" } });
+  const r = shardSim(56, { settings: { bug: "serve-past-deadline" } });
   t.equal(r.sim.ok, false, "caught");
   t.match(r.sim.failure ?? "", /deposed primary served/, r.sim.failure ?? "");
 });

@@ -455,7 +455,7 @@ export class LogNode {
       if (rd.mustSync) this.wal.sync();
       if (rd.hardState !== null) this.persistedHard = rd.hardState;
       // Answers to what was just made durable (votes, acknowledgements) go at once;
-      // anything else (commit news, heartbeats) after the entries are applied and
+      // anything else (heartbeats, catch-up appends) after the entries are applied and
       // the clients answered, with the turn's other writes.
       if (!early && rd.mustSync) this.send(rd, true);
       if (!this.apply(rd)) return applied;

@@ -127,6 +127,8 @@ t.test("trimmed tails, shardInfo and per-shard status", async (t) => {
   await t.rejects(client.shardInfo(SHARD, { from: "nobody" }), /no node/);
 
   t.same(await client.trim(SHARD, 10), { kind: "ok", trimPoint: 11 });
+  // The tail may start on any node: a follower learns of the trim with the leader's next message.
+  await waitFor("every node applies the trim", () => IDS.every((id) => cluster.members.get(id)?.node.shardInfo(SHARD).trimPoint === 11));
   const trimmed = await withTimeout(
     new Promise<[number, number]>((resolve, reject) => {
       client.tail(SHARD, 5, {

@@ -141,6 +141,8 @@ const SCRIPTS: readonly Script[] = [
       expect applied n3
       propose n1 d -> ok
       stabilize
+      tick n1
+      stabilize
       expect applied n3 d
     `,
   },

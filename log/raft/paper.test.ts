@@ -200,7 +200,7 @@ t.test("§5.3 an entry stored on a majority is committed, and every node applies
   const net = new TestNet(IDS3);
   elect(net, "n1");
   for (const d of ["a", "b", "c"]) t.match(net.propose("n1", d), { kind: "ok" });
-  net.stabilize();
+  net.settle("n1");
   for (const id of IDS3) {
     t.equal(net.raft(id).log.committed, 4, `${id} knows 4 is committed`);
     t.same(net.appliedData(id), ["a", "b", "c"], `${id} applied a, b, c`);

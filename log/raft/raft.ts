@@ -352,7 +352,11 @@ export class Raft {
     } else {
       s.inflights.freeLE(index);
     }
-    if (this.maybeCommit(r)) this.bcastAppend(r);
+    // A new commit index reaches the followers with the next append or
+    // heartbeat (at most heartbeatTicks later), not in messages of its own:
+    // an empty append to every follower per commit doubled the messages, the
+    // process wakeups and the socket writes of every append on the log nodes.
+    this.maybeCommit(r);
     if (from === this.id) return;
     while (this.sendAppend(r, from, false)) {
       // send as much as the window allows
@@ -375,18 +379,17 @@ export class Raft {
   }
 
   /** Commits the highest index a quorum has persisted, if it is from our term (figure 8). */
-  private maybeCommit(r: LeaderRole): boolean {
+  private maybeCommit(r: LeaderRole): void {
     const matches = this.matchScratch;
     matches.length = 0;
     for (const p of r.progress.values()) matches.push(p.match);
     matches.sort((a, b) => b - a);
     const quorumIndex = matches[this.quorum - 1] ?? 0;
     const before = this.log.committed;
-    if (!this.log.maybeCommit(quorumIndex, this.term)) return false;
+    if (!this.log.maybeCommit(quorumIndex, this.term)) return;
     const ents = this.log.slice(Math.max(before + 1, this.log.firstIndex()), this.log.committed + 1, Number.MAX_SAFE_INTEGER) ?? [];
     for (const e of ents) if (e.term === this.term && e.kind === "normal") r.uncommittedBytes -= entryBytes(e);
     assert(r.uncommittedBytes >= 0, "uncommitted bytes went negative");
-    return true;
   }
 
   private tickLeader(r: LeaderRole): void {

@@ -143,7 +143,7 @@ t.test("a follower behind the compaction point is caught up by a snapshot", asyn
   t.equal(installed?.index, 21, "n3 got a Ready asking it to install the snapshot");
   t.equal(Buffer.from(installed?.data ?? []).toString(), "state@21", "with the application's opaque bytes");
   net.propose("n1", "after");
-  net.stabilize();
+  net.settle("n1");
   t.same(net.appliedData("n3"), ["after"], "and then applies entries after it");
   t.equal(net.raft("n3").log.committed, 22);
 });
@@ -172,7 +172,7 @@ t.test("a restarted node keeps its term, vote and log, and resumes after what it
   const net = new TestNet(IDS3);
   elect(net, "n1");
   for (const d of ["a", "b"]) net.propose("n1", d);
-  net.stabilize();
+  net.settle("n1");
   net.restart("n2");
   const r = net.raft("n2");
   t.equal(r.term, 1);
@@ -180,7 +180,7 @@ t.test("a restarted node keeps its term, vote and log, and resumes after what it
   t.equal(r.log.lastIndex(), 3);
   t.equal(r.log.applied, 3, "the application said it applied up to 3");
   net.propose("n1", "c");
-  net.stabilize();
+  net.settle("n1");
   t.same(net.appliedData("n2"), ["a", "b", "c"], "no entry applied twice");
 });
 

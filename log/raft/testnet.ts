@@ -127,6 +127,17 @@ export class TestNet {
     return out;
   }
 
+  /**
+   * Delivers until nothing is in flight, then ticks the leader until its next
+   * heartbeat, which tells the followers the commit index (the leader sends no
+   * message of its own for a new commit), and delivers again.
+   */
+  settle(leader: NodeId): void {
+    this.stabilize();
+    this.tick(leader, this.over.heartbeatTicks ?? DEFAULT_LIMITS.heartbeatTicks);
+    this.stabilize();
+  }
+
   tick(id: NodeId, n = 1): void {
     for (let i = 0; i < n; i++) {
       this.node(id).rn.tick();
