@@ -125,3 +125,41 @@ t.test("formatG17 prints like C's printf(\"%.17g\")", async (t) => {
   for (const [x, s] of cases) t.equal(formatG17(x), s, String(x));
   fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => Object.is(Number(formatG17(x)), x)), { numRuns: 2000 });
 });
+
+t.test("the dataset checksum tells two datasets apart exactly when DEBUG DIGEST does", async (t) => {
+  const key = fc.constantFrom("a", "b");
+  const val = fc.constantFrom("x", "y", "1", "2.5", "");
+  const cmd = fc.oneof(
+    fc.tuple(key, val).map(([k, v]) => ["SET", k, v]),
+    fc.tuple(key, val).map(([k, v]) => ["RPUSH", k, v]),
+    fc.tuple(key, val).map(([k, v]) => ["SADD", k, v]),
+    fc.tuple(key, val, val).map(([k, f, v]) => ["HSET", k, f, v]),
+    fc.tuple(key, fc.constantFrom("1", "-0", "0", "2.5"), val).map(([k, s, m]) => ["ZADD", k, s, m]),
+    fc.tuple(key, fc.constantFrom("1-1", "2-0", "3-5"), val).map(([k, id, v]) => ["XADD", k, id, "f", v]),
+    fc.tuple(key, fc.constantFrom("4000000000000", "4000000000001")).map(([k, at]) => ["PEXPIREAT", k, at]),
+    key.map((k) => ["DEL", k]),
+    fc.constantFrom("0", "1").map((db) => ["SELECT", db]),
+  );
+  const build = (cmds: string[][]): Engine => {
+    const e = new Engine({ clock: () => 1_700_000_000_000 });
+    const s = e.newSession();
+    for (const c of cmds) e.execute(c, s);
+    return e;
+  };
+  // The second history is the first with one command replaced: datasets that differ in one detail.
+  const pair = fc
+    .tuple(fc.array(cmd, { minLength: 1, maxLength: 6 }), fc.nat(), cmd)
+    .map(([x, i, c]) => [x, x.map((v, j) => (j === i % x.length ? c : v))] as const);
+  let same = 0;
+  fc.assert(
+    fc.property(pair, ([x, y]) => {
+      const [a, b] = [build(x), build(y)];
+      const equalDigests = a.digest() === b.digest();
+      if (equalDigests) same++;
+      return equalDigests === (a.checksum() === b.checksum());
+    }),
+    { numRuns: 3000 },
+  );
+  t.ok(same > 20, `${same} of the pairs were equal datasets, so both directions were tested`);
+  t.equal(new Engine().checksum(), "0".repeat(40), "an empty dataset checksums to zeros");
+});

@@ -9,7 +9,7 @@ import { Command, CommandTable, F_NO_AUTH, F_NO_MULTI, F_WRITE, type CommandSpec
 import { Config } from "./config";
 import { Ctx, type Effect, type ExpiryMode } from "./context";
 import { Db } from "./db";
-import { datasetDigest } from "./digest";
+import { datasetChecksum, datasetDigest } from "./digest";
 import { E } from "./errors";
 import { PARAMS } from "./params";
 import { Session } from "./session";
@@ -358,6 +358,14 @@ export class Engine {
   /** DEBUG DIGEST: 40 hex chars over every db's keys, values and expire times (zeros when empty). */
   digest(): string {
     return datasetDigest(this.dbs);
+  }
+
+  /**
+   * The dataset checksum: like digest() (same parts, same order independence)
+   * with a fast non-cryptographic hash; what snapshots record and verify.
+   */
+  checksum(): string {
+    return datasetChecksum(this.dbs);
   }
 }
 

@@ -1,7 +1,18 @@
 import t from "tap";
 import fc from "fast-check";
+import { createHash } from "node:crypto";
 import { crc32c } from "../log/io/wal";
-import { FRAME_HEADER_BYTES, loadSnapshotSync, PREAMBLE_BYTES, readSnapshot, snapshotChunks, SnapshotError, type SnapshotMeta, type WriteOptions } from "./format";
+import {
+  FRAME_HEADER_BYTES,
+  loadSnapshotSync,
+  PREAMBLE_BYTES,
+  readSnapshot,
+  snapshotChunks,
+  SnapshotError,
+  TRAILER_PAYLOAD_BYTES,
+  type SnapshotMeta,
+  type WriteOptions,
+} from "./format";
 import { buildDataset, keysOf, newEngine, observe, TestClock, type KeySpec, type KeyType } from "./testkit";
 import type { Engine } from "../engine/engine";
 
@@ -36,7 +47,8 @@ async function roundTripFailures(specs: readonly KeySpec[], opts: WriteOptions):
   if (chunks.slice(1).some((c) => c.length > bound)) out.push(`a chunk exceeds ${bound} bytes`);
   const loaded = await readSnapshot(chunks, { newEngine: () => newEngine(clock) });
   if (loaded.engine.digest() !== src.digest()) out.push("DEBUG DIGEST differs");
-  if (loaded.header.digest !== src.digest()) out.push("the header does not carry the source digest");
+  if (loaded.engine.checksum() !== src.checksum()) out.push("the dataset checksum differs");
+  if (loaded.header.digest !== src.checksum()) out.push("the header does not carry the source's checksum");
   if (loaded.keys !== keysOf(src).length) out.push(`key count ${loaded.keys}`);
   // Same instant for both engines, so reads see the same keys alive.
   for (const { db, key } of keysOf(src)) {
@@ -174,13 +186,52 @@ t.test("a chunk edited with a recomputed CRC is still caught by the trailer", as
 
 t.test("header fields, version and magic", async (t) => {
   const { clock, bytes } = fixture();
-  const v2 = Buffer.from(bytes);
-  v2.writeUInt32LE(2, 8);
-  t.match(await rejects(v2, clock), /format version 2 is not supported/);
+  const v3 = Buffer.from(bytes);
+  v3.writeUInt32LE(3, 8);
+  t.match(await rejects(v3, clock), /format version 3 is not supported/);
   const notOurs = Buffer.from(bytes);
   notOurs.write("REDIS001", 0, "latin1");
   t.match(await rejects(notOurs, clock), /bad magic/);
   t.match(await rejects(Buffer.alloc(0), clock), /truncated/);
+});
+
+/** Redoes the header frame's CRC, the whole-file SHA-256 and the trailer's CRC after an edit of the preamble or header. */
+function reseal(b: Buffer): void {
+  const frameCrc = (at: number, end: number): void => {
+    b.writeUInt32LE(crc32c(b, crc32c(b, 0, at, at + 5), at + FRAME_HEADER_BYTES, end), at + 5);
+  };
+  frameCrc(PREAMBLE_BYTES, PREAMBLE_BYTES + FRAME_HEADER_BYTES + 48);
+  const trailerAt = b.length - FRAME_HEADER_BYTES - TRAILER_PAYLOAD_BYTES;
+  createHash("sha256").update(b.subarray(0, trailerAt)).digest().copy(b, trailerAt + FRAME_HEADER_BYTES + 16);
+  frameCrc(trailerAt, b.length);
+}
+
+/** The fixture as version 1 wrote it: its version in the preamble, DEBUG DIGEST in the header. */
+function asVersion1(engine: Engine): Buffer {
+  const b = Buffer.concat(writeAll(engine, { ...META, digest: engine.digest() }, { chunkBytes: 700 }));
+  b.writeUInt32LE(1, 8);
+  reseal(b);
+  return b;
+}
+
+t.test("a version 1 snapshot (DEBUG DIGEST in its header) is still read and verified", async (t) => {
+  const { engine, clock } = fixture();
+  const v1 = asVersion1(engine);
+  const r = await readSnapshot([v1], { newEngine: () => newEngine(clock) });
+  t.equal(r.header.version, 1);
+  t.equal(r.header.digest, engine.digest(), "its header holds DEBUG DIGEST");
+  t.equal(r.engine.digest(), engine.digest(), "and the loaded dataset matches it");
+  // A version 1 header whose digest is not the dataset's is refused.
+  const wrong = Buffer.from(v1);
+  const headerDigestAt = PREAMBLE_BYTES + FRAME_HEADER_BYTES + 24;
+  wrong[headerDigestAt] = (wrong[headerDigestAt] ?? 0) ^ 1;
+  reseal(wrong);
+  t.match(await rejects(wrong, clock), /loaded dataset's digest .* differs/);
+  // The same edit in a version 2 file (whose header holds the checksum) is refused the same way.
+  const v2 = Buffer.concat(writeAll(engine, META, { chunkBytes: 700 }));
+  v2[headerDigestAt] = (v2[headerDigestAt] ?? 0) ^ 1;
+  reseal(v2);
+  t.match(await rejects(v2, clock), /loaded dataset's checksum .* differs/);
 });
 
 t.test("an empty engine makes a valid snapshot", async (t) => {
@@ -232,7 +283,7 @@ t.test("loadSnapshotSync: the same parser and checks, synchronously, into fresh 
   t.equal(loaded.dbs.length, 16);
   t.equal(loaded.keys, 201);
   t.equal(loaded.dbs[7]?.data.size, 1);
-  t.equal(loaded.header.digest, e.digest());
+  t.equal(loaded.header.digest, e.checksum());
   t.throws(() => loadSnapshotSync(chunks, { databases: 4 }), /16 databases, the engine 4/);
   const bad = chunks.map((c) => Buffer.from(c));
   const mid = bad[3];

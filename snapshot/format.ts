@@ -18,7 +18,7 @@ import { assert, AssertionError, assertNever } from "../engine/assert";
 import { decodeStreamPayload, isStreamPayload, streamDumpPayload } from "../engine/commands/dump";
 import { isIntEncodable, type CompactLimits } from "../engine/encoding";
 import { Db } from "../engine/db";
-import { datasetDigest } from "../engine/digest";
+import { datasetChecksum, datasetDigest } from "../engine/digest";
 import { Engine } from "../engine/engine";
 import { createDumpPayload, decodeDumpPayload } from "../engine/rdb";
 import { ZSetObject } from "../engine/types/zset";
@@ -26,7 +26,12 @@ import type { Value } from "../engine/value";
 import { crc32c } from "../log/io/wal";
 
 export const MAGIC = Buffer.from("MNEMOSNP", "latin1");
-export const FORMAT_VERSION = 1;
+/**
+ * 2: the header's 20-byte dataset field is the dataset checksum (datasetChecksum).
+ * 1: it is DEBUG DIGEST (datasetDigest); still read, never written.
+ */
+export const FORMAT_VERSION = 2;
+const FORMAT_VERSIONS_READ: readonly number[] = [1, 2];
 export const PREAMBLE_BYTES = MAGIC.length + 4;
 export const FRAME_HEADER_BYTES = 9;
 /** A whole frame (header + payload) is at most this long. */
@@ -83,7 +88,7 @@ export interface SnapshotMeta {
   readonly logChecksum: Uint8Array;
   /** Defaults to Date.now(). */
   readonly createdAtMs?: number;
-  /** The engine's DEBUG DIGEST if the caller has just computed it (it costs about as much as the encoding). */
+  /** The engine's dataset checksum (Engine.checksum) if the caller has just computed it. */
   readonly digest?: string;
 }
 
@@ -92,7 +97,7 @@ export interface SnapshotHeader {
   readonly seq: number;
   readonly logChecksum: Buffer;
   readonly createdAtMs: number;
-  /** DEBUG DIGEST of the source dataset, 40 hex chars. */
+  /** The source dataset's checksum (DEBUG DIGEST in version 1), 40 hex chars: see datasetDigestOf. */
   readonly digest: string;
   /** Number of databases of the source engine. */
   readonly databases: number;
@@ -274,7 +279,7 @@ export function* snapshotChunks(engine: Engine, meta: SnapshotMeta, opts: WriteO
   };
   const w = new FrameWriter(chunkBytes);
   w.emit(preamble());
-  w.frame(FRAME_HEADER, headerPayload(meta, meta.digest ?? engine.digest(), engine.dbs.length));
+  w.frame(FRAME_HEADER, headerPayload(meta, meta.digest ?? engine.checksum(), engine.dbs.length));
   const scratch = Buffer.alloc(16);
   let keys = 0;
   let keysTotal = 0;
@@ -603,6 +608,8 @@ class SnapshotReader {
   private readonly q = new ByteQueue();
   private readonly sha: Hash = createHash("sha256");
   private phase: ReadPhase = "preamble";
+  /** The format version the preamble declared. */
+  private version = FORMAT_VERSION;
   /** File offset of the next unconsumed byte. */
   offset = 0;
   header: SnapshotHeader | null = null;
@@ -651,7 +658,8 @@ class SnapshotReader {
   private readPreamble(p: Buffer): void {
     if (!p.subarray(0, MAGIC.length).equals(MAGIC)) throw new SnapshotError("not a Mnemo snapshot (bad magic)");
     const version = p.readUInt32LE(MAGIC.length);
-    if (version !== FORMAT_VERSION) throw new SnapshotError(`format version ${version} is not supported (this build reads version ${FORMAT_VERSION})`);
+    if (!FORMAT_VERSIONS_READ.includes(version)) throw new SnapshotError(`format version ${version} is not supported (this build reads versions ${FORMAT_VERSIONS_READ.join(", ")})`);
+    this.version = version;
     this.phase = "header";
   }
 
@@ -698,7 +706,7 @@ class SnapshotReader {
   }
 
   private startBody(payload: Buffer): void {
-    const h = parseHeader(FORMAT_VERSION, payload);
+    const h = parseHeader(this.version, payload);
     const dbs = this.target(h);
     if (dbs.some((d) => d.data.size !== 0)) throw new Error("a snapshot must be read into empty databases");
     if (h.databases > dbs.length) throw new SnapshotError(`the snapshot has ${h.databases} databases, the engine ${dbs.length}`);
@@ -725,6 +733,14 @@ function chunkBuffer(c: Uint8Array): Buffer {
   return Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 }
 
+/**
+ * The value a snapshot's header records for `dbs` in its format version: the
+ * dataset checksum (version 2), or DEBUG DIGEST (version 1).
+ */
+export function datasetDigestOf(header: SnapshotHeader, dbs: readonly Db[]): string {
+  return header.version === 1 ? datasetDigest(dbs) : datasetChecksum(dbs);
+}
+
 /** After the last input chunk: the end-of-input and digest checks shared by both readers. */
 function finishRead(r: SnapshotReader, verifyDigest: boolean): { dbs: readonly Db[]; header: SnapshotHeader; keys: number; bytes: number } {
   const { keys, bytes } = r.end();
@@ -732,8 +748,8 @@ function finishRead(r: SnapshotReader, verifyDigest: boolean): { dbs: readonly D
   const header = r.header;
   assert(dbs !== null && header !== null, "a complete snapshot has a header");
   if (verifyDigest) {
-    const got = datasetDigest(dbs);
-    if (got !== header.digest) throw new SnapshotError(`the loaded dataset's digest ${got} differs from the source's ${header.digest}`);
+    const got = datasetDigestOf(header, dbs);
+    if (got !== header.digest) throw new SnapshotError(`the loaded dataset's ${header.version === 1 ? "digest" : "checksum"} ${got} differs from the source's ${header.digest}`);
   }
   return { dbs, header, keys, bytes };
 }

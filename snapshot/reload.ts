@@ -6,7 +6,7 @@
 //   (save)  serialize every db with snapshotChunks and keep the chunks as the
 //           process's "dump" (NOSAVE skips this and reuses the last one);
 //   load    parse the dump with the snapshot reader (every check, and the
-//           loaded dataset's digest must equal the one recorded when it was
+//           loaded dataset's checksum must equal the one recorded when it was
 //           written) into fresh databases;
 //   (flush) drop the current contents (NOFLUSH keeps them: then a key present
 //           in both is an error unless MERGE, which lets the dump's win);
@@ -18,7 +18,7 @@
 // key without MERGE, a durable server whose dataset would change) fails
 // before the dataset is touched, so an error leaves it as it was. Nothing is
 // emitted: a durable server only reloads when the result is the same dataset
-// (same digest), so its log and replicas stay valid.
+// (same checksum), so its log and replicas stay valid.
 import { assertNever } from "../engine/assert";
 import type { Db } from "../engine/db";
 import type { Engine } from "../engine/engine";
@@ -26,7 +26,7 @@ import { KeyMap } from "../engine/keymap";
 import { compactLimits, hashIsListpack, setIsIntset, zsetIsListpack, type CompactLimits } from "../engine/encoding";
 import { ZSetObject } from "../engine/types/zset";
 import type { Value } from "../engine/value";
-import { loadSnapshotSync, snapshotChunks, SnapshotError } from "./format";
+import { datasetDigestOf, loadSnapshotSync, snapshotChunks, SnapshotError } from "./format";
 
 export interface ReloadOptions {
   /** MERGE: a key in both the dataset and the dump takes the dump's value. */
@@ -91,7 +91,7 @@ export function debugReload(engine: Engine, o: ReloadOptions, rc: ReloadContext)
     return fail(rc, e instanceof SnapshotError ? e.message : String(e));
   }
   // A dump just written from this dataset matches it by construction (its digest is the header's).
-  if (rc.durable && !o.save && loaded.header.digest !== engine.digest()) {
+  if (rc.durable && !o.save && loaded.header.digest !== datasetDigestOf(loaded.header, engine.dbs)) {
     return fail(rc, "on a durable server a reload may not change the dataset (the dump differs from it; every change must go through the log)");
   }
   if (!o.flush && !o.merge) {

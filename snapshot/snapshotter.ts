@@ -6,7 +6,7 @@
 // enough (records or bytes) or a snapshot was requested, writes one:
 //
 //   write under a pending name -> read it back into a fresh engine (every
-//   check of readSnapshot, and its digest must equal this engine's) ->
+//   check of readSnapshot, and its checksum must equal this engine's) ->
 //   publish under its snapshot name -> keep the newest N -> trim the log
 //   below (seq - margin).
 //
@@ -189,7 +189,7 @@ export class Snapshotter {
     const name = snapshotName(seq);
     const pending = `${PENDING_PREFIX}${name}`;
     const t0 = Date.now();
-    const digest = this.engine.digest();
+    const digest = this.engine.checksum();
     const onWrite = (keys: number, total: number): void => this.setProgress("write", seq, keys, total);
     onWrite(0, this.keyCount());
     await this.store.put(pending, snapshotChunks(this.engine, { seq, logChecksum: this.boundaryChecksum, createdAtMs: Date.now(), digest }, { onProgress: onWrite }));
@@ -199,7 +199,7 @@ export class Snapshotter {
       this.setProgress("verify", seq, 0, size);
       loaded = await readSnapshot(this.store.get(pending), { newEngine: snapshotEngine, onProgress: (n) => this.setProgress("verify", seq, n, size) });
       if (loaded.header.seq !== seq) throw new Error(`it reads back at seq ${loaded.header.seq}, not ${seq}`);
-      if (loaded.header.digest !== digest) throw new Error(`its digest ${loaded.header.digest} differs from the engine's ${digest}`);
+      if (loaded.header.digest !== digest) throw new Error(`its checksum ${loaded.header.digest} differs from the engine's ${digest}`);
       if (!loaded.header.logChecksum.equals(this.boundaryChecksum)) throw new Error("it reads back with another running checksum");
     } catch (e) {
       await this.store.delete(pending);

@@ -750,10 +750,13 @@ export class StreamObject {
 
   /** Appends an entry with an ID already checked by nextId. */
   append(id: StreamID, fields: readonly string[], values: readonly string[], limits: NodeLimits): void {
-    let node = this.nodes[this.nodes.length - 1];
+    const last = this.nodes[this.nodes.length - 1];
+    let node = last;
     if (node !== undefined && this.nodeIsFull(node, fields, values, limits)) node = undefined;
     if (node === undefined) {
-      node = new StreamNode(id, fields);
+      // A stream that filled a node will likely fill the next: room for as many
+      // entries from the start, instead of growing 8 -> 32 -> 128 on the way.
+      node = new StreamNode(id, fields, last?.size);
       this.nodes.push(node);
     }
     node.add(id, fields, values, false);
