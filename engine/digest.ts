@@ -53,7 +53,7 @@ interface Hasher {
 // digests keep it allocation-free. Nothing here is re-entered.
 const sha = new Sha1();
 const fast = new Hash160();
-/** One key's digest inside datasetDigest. */
+/** One key's digest inside accumulate. */
 const keyScratch = new Uint8Array(SHA1_BYTES);
 /** One field/value or member/score pair's digest inside pairDigest. */
 const pairScratch = new Uint8Array(SHA1_BYTES);
@@ -62,12 +62,12 @@ function hashOf(h: Hasher, data: string | Uint8Array): Hasher {
   return typeof data === "string" ? h.hashLatin1(data) : h.hashBytes(data);
 }
 
-/** digest ^= SHA1(data): order-independent accumulation. */
+/** digest ^= H(data): order-independent accumulation. */
 function xorDigest(h: Hasher, digest: Uint8Array, data: string | Uint8Array): void {
   hashOf(h, data).xorInto(digest);
 }
 
-/** digest = SHA1(digest ^ SHA1(data)): order-dependent accumulation. */
+/** digest = H(digest ^ H(data)): order-dependent accumulation. */
 function mixDigest(h: Hasher, digest: Uint8Array, data: string | Uint8Array): void {
   hashOf(h, data).xorInto(digest);
   h.hashBytes(digest, 0, SHA1_BYTES).writeTo(digest);
