@@ -10,6 +10,7 @@
 // four bytes at a time; the finalizer spreads their 64 bits of state and the
 // length over five output words with murmur's fmix32.
 import { assert } from "./assert";
+import { writeWordsBE, xorWordsBE } from "./sha1";
 
 export const HASH160_BYTES = 20;
 
@@ -56,28 +57,12 @@ export class Hash160 {
 
   /** out[offset, offset+20) = the last hash. */
   writeTo(out: Uint8Array, offset = 0): void {
-    assert(offset >= 0 && offset + HASH160_BYTES <= out.length, "hash160: output out of bounds");
-    const h = this.h;
-    for (let j = 0, p = offset; j < 5; j++, p += 4) {
-      const v = h[j]!;
-      out[p] = v >>> 24;
-      out[p + 1] = v >>> 16;
-      out[p + 2] = v >>> 8;
-      out[p + 3] = v;
-    }
+    writeWordsBE(this.h, out, offset);
   }
 
   /** out[offset, offset+20) ^= the last hash. */
   xorInto(out: Uint8Array, offset = 0): void {
-    assert(offset >= 0 && offset + HASH160_BYTES <= out.length, "hash160: output out of bounds");
-    const h = this.h;
-    for (let j = 0, p = offset; j < 5; j++, p += 4) {
-      const v = h[j]!;
-      out[p] = out[p]! ^ (v >>> 24);
-      out[p + 1] = out[p + 1]! ^ (v >>> 16);
-      out[p + 2] = out[p + 2]! ^ (v >>> 8);
-      out[p + 3] = out[p + 3]! ^ v;
-    }
+    xorWordsBE(this.h, out, offset);
   }
 
   /** Mixes in the last 0-3 bytes (`tail`, little endian) and the length, then fills the five output words. */

@@ -68,28 +68,12 @@ export class Sha1 {
 
   /** out[offset, offset+20) = the last hash. */
   writeTo(out: Uint8Array, offset = 0): void {
-    assert(offset >= 0 && offset + SHA1_BYTES <= out.length, "sha1: output out of bounds");
-    const h = this.h;
-    for (let k = 0, p = offset; k < 5; k++, p += 4) {
-      const v = h[k]!;
-      out[p] = v >>> 24;
-      out[p + 1] = v >>> 16;
-      out[p + 2] = v >>> 8;
-      out[p + 3] = v;
-    }
+    writeWordsBE(this.h, out, offset);
   }
 
   /** out[offset, offset+20) ^= the last hash. */
   xorInto(out: Uint8Array, offset = 0): void {
-    assert(offset >= 0 && offset + SHA1_BYTES <= out.length, "sha1: output out of bounds");
-    const h = this.h;
-    for (let k = 0, p = offset; k < 5; k++, p += 4) {
-      const v = h[k]!;
-      out[p] = out[p]! ^ (v >>> 24);
-      out[p + 1] = out[p + 1]! ^ (v >>> 16);
-      out[p + 2] = out[p + 2]! ^ (v >>> 8);
-      out[p + 3] = out[p + 3]! ^ v;
-    }
+    xorWordsBE(this.h, out, offset);
   }
 
   /** w[0, words) = big-endian words of the string's chars from `from` on. */
@@ -171,6 +155,30 @@ export class Sha1 {
     h[2] = h[2]! + c;
     h[3] = h[3]! + d;
     h[4] = h[4]! + e;
+  }
+}
+
+/** out[offset, offset + 4 * words.length) = the words, big endian. */
+export function writeWordsBE(words: Int32Array, out: Uint8Array, offset: number): void {
+  assert(offset >= 0 && offset + 4 * words.length <= out.length, "hash output out of bounds");
+  for (let k = 0, p = offset; k < words.length; k++, p += 4) {
+    const v = words[k]!;
+    out[p] = v >>> 24;
+    out[p + 1] = v >>> 16;
+    out[p + 2] = v >>> 8;
+    out[p + 3] = v;
+  }
+}
+
+/** out[offset, offset + 4 * words.length) ^= the words, big endian. */
+export function xorWordsBE(words: Int32Array, out: Uint8Array, offset: number): void {
+  assert(offset >= 0 && offset + 4 * words.length <= out.length, "hash output out of bounds");
+  for (let k = 0, p = offset; k < words.length; k++, p += 4) {
+    const v = words[k]!;
+    out[p] = out[p]! ^ (v >>> 24);
+    out[p + 1] = out[p + 1]! ^ (v >>> 16);
+    out[p + 2] = out[p + 2]! ^ (v >>> 8);
+    out[p + 3] = out[p + 3]! ^ v;
   }
 }
 

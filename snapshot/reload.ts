@@ -90,7 +90,7 @@ export function debugReload(engine: Engine, o: ReloadOptions, rc: ReloadContext)
   } catch (e) {
     return fail(rc, e instanceof SnapshotError ? e.message : String(e));
   }
-  // A dump just written from this dataset matches it by construction (its digest is the header's).
+  // A dump just written from this dataset matches it by construction (its checksum is the header's).
   if (rc.durable && !o.save && loaded.header.digest !== datasetDigestOf(loaded.header, engine.dbs)) {
     return fail(rc, "on a durable server a reload may not change the dataset (the dump differs from it; every change must go through the log)");
   }
