@@ -192,6 +192,7 @@ t.test("kill -9 while nodes compact: every node keeps every acknowledged, untrim
   let kills = 0;
   let maxWal = 0;
   let victim = -1;
+  let lastTrim = 0;
   for (let round = 0; next <= N2 && round < 10 * N2; round++) {
     if (victim < 0 && next > 400 && Math.floor(next / 500) > kills) {
       // Alternate between the leader and a follower.
@@ -215,7 +216,10 @@ t.test("kill -9 while nodes compact: every node keeps every acknowledged, untrim
     if (r.kind === "ok") next = r.lastSeq + 1;
     else if (r.kind === "conflictAfterRetry" || r.kind === "conflict") next = r.tip + 1;
     else throw new Error(`append ${next}: ${JSON.stringify(r)}`);
-    if (next > KEEP + 1 && (next - 1) % 200 === 0) await client.trim(SHARD, next - 1 - KEEP);
+    if (next > KEEP + 1 && (next - 1) % 200 === 0) {
+      await client.trim(SHARD, next - 1 - KEEP);
+      lastTrim = next - 1 - KEEP;
+    }
     for (const id of IDS) maxWal = Math.max(maxWal, walBytesOnDisk(path.join(root, id)));
   }
   if (victim >= 0) procs[victim] = await startNode(root, victim, COMPACT_ARGS, SHIFT);
@@ -227,12 +231,14 @@ t.test("kill -9 while nodes compact: every node keeps every acknowledged, untrim
     const one = new LogClient([addrs[i] as (typeof addrs)[number]], "test-secret", { requestTimeoutMs: 15_000 });
     try {
       const deadline = Date.now() + START_MS;
+      // A follower applies the last trim once it learns its commit (the leader's next heartbeat).
       let info = await one.shardInfo(SHARD, { from: id });
-      while (info.tip < N2 && Date.now() < deadline) {
+      while ((info.tip < N2 || info.trimPoint <= lastTrim) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 50));
         info = await one.shardInfo(SHARD, { from: id });
       }
       t.equal(info.tip, N2, `${id} reached the tip`);
+      t.equal(info.trimPoint, lastTrim + 1, `${id} applied the last trim`);
       let seq = info.trimPoint;
       let wrong = 0;
       for (let k = 0; seq <= N2 && k < N2; k++) {
