@@ -1,10 +1,11 @@
 // A fast 160-bit non-cryptographic hash with the interface of engine/sha1.ts's
 // Sha1 (hash a latin1 string or bytes, then write or XOR 20 bytes), for the
 // dataset checksum (digest.ts): the same accumulation as DEBUG DIGEST with
-// this hash in place of SHA-1, about twenty times faster on the many tiny
-// inputs a dataset is made of. It detects accidental differences (a value
-// encoded or decoded wrongly, a key lost), which is all a snapshot's
-// verification needs; it is no defence against inputs built to collide.
+// this hash in place of SHA-1, about three times faster on the many tiny
+// inputs a dataset is made of (1M hashes of 15-byte keys: 0.2 s against
+// 0.6-0.7 s). It detects accidental differences (a value encoded or decoded
+// wrongly, a key lost), which is all a snapshot's verification needs; it is
+// no defence against inputs built to collide.
 //
 // Two MurmurHash3-style lanes (different seeds and rotations) read the input
 // four bytes at a time; the finalizer spreads their 64 bits of state and the
