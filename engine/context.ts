@@ -111,6 +111,14 @@ export class Ctx {
     this.engine.keyModified(this.db, key);
   }
 
+  /**
+   * True when effects are recorded (a durable primary); a command whose
+   * effect takes work to build can skip it otherwise (a standalone server).
+   */
+  get recording(): boolean {
+    return this.engine.recordEffects;
+  }
+
   /** Records an explicit effect in the current db. */
   emit(argv: readonly string[]): void {
     this.engine.emitIn(this.db.id, argv);

@@ -347,7 +347,7 @@ function xadd(ctx: Ctx, argv: string[]): Reply {
   else ctx.touch(key);
   ctx.dirty++;
   const idText = formatId(id);
-  ctx.emit(trimEffect("XADD", argv, s, a, idText));
+  if (ctx.recording) ctx.emit(trimEffect("XADD", argv, s, a, idText));
   return bulk(idText);
 }
 
@@ -363,7 +363,7 @@ function xtrim(ctx: Ctx, argv: string[]): Reply {
   if (deleted > 0) {
     ctx.touch(key);
     ctx.dirty += deleted;
-    ctx.emit(trimEffect("XTRIM", argv, s, a, null));
+    if (ctx.recording) ctx.emit(trimEffect("XTRIM", argv, s, a, null));
   }
   return int(deleted);
 }
