@@ -288,6 +288,9 @@ function report(resultsFile, memFile, infoFile, elemFile) {
     'mnemo µs CPU/req',
     'CPU mnemo/redis',
   ];
+  // The floor server (BENCH_FLOOR=1): Mnemo's socket I/O with no parsing and no engine.
+  const withFloor = runs.some((run) => run[0] === 'floor');
+  if (withFloor) header.push('floor ops/s', 'floor/redis', 'floor µs CPU/req', 'CPU floor/redis');
   const rows = [];
   const notes = [];
   for (const key of order) {
@@ -302,7 +305,7 @@ function report(resultsFile, memFile, infoFile, elemFile) {
     };
     const r = get('redis');
     const m = get('mnemo');
-    rows.push([
+    const row = [
       test,
       pipeline,
       fmtNum(r.ops, 0),
@@ -311,7 +314,12 @@ function report(resultsFile, memFile, infoFile, elemFile) {
       fmtNum(r.cpuUs, 2),
       fmtNum(m.cpuUs, 2),
       ratio(m.cpuUs, r.cpuUs),
-    ]);
+    ];
+    if (withFloor) {
+      const f = get('floor');
+      row.push(fmtNum(f.ops, 0), ratio(f.ops, r.ops), fmtNum(f.cpuUs, 2), ratio(f.cpuUs, r.cpuUs));
+    }
+    rows.push(row);
   }
 
   // memory.tsv: server phase used_memory rss_bytes dbsize

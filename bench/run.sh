@@ -23,6 +23,12 @@
 #                    other CPUs (taskset), 0 = no pinning   [1 if nproc >= 2]
 #   BENCH_KEEP=1     keep the temp dir with logs and raw outputs
 #   BENCH_DURABLE    1 = also run bench/durable.sh (mnemo up vs redis-server) [1]
+#   BENCH_FLOOR      1 = also run the floor server (dist/cluster/floor-server.js: Mnemo's
+#                    socket I/O answering "+OK" to every request, no parsing, no engine)
+#                    in the same alternation, on FLOOR_PORT [6392]; its columns show
+#                    what Node.js and the kernel cost before Mnemo does work  [0]
+#                    (only for tests whose replies redis-benchmark does not inspect:
+#                    not xadd, which is checked with XLEN)
 set -u -o pipefail
 
 BENCH_TESTS=${BENCH_TESTS:-set,get,incr,lpush,mset}
@@ -37,6 +43,8 @@ REDIS_PORT=${REDIS_PORT:-6390}
 MNEMO_PORT=${MNEMO_PORT:-6391}
 REDIS_SERVER=${REDIS_SERVER:-redis-server}
 MNEMO_CMD=${MNEMO_CMD:-node dist/bin/mnemo.js server --standalone --port $MNEMO_PORT}
+BENCH_FLOOR=${BENCH_FLOOR:-0}
+FLOOR_PORT=${FLOOR_PORT:-6392}
 HOST=127.0.0.1
 NPROC=$(nproc)
 BENCH_PIN=${BENCH_PIN:-$([[ $NPROC -ge 2 ]] && echo 1 || echo 0)}
@@ -83,7 +91,13 @@ trap 'exit 130' INT TERM
 
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 
-port_of() { if [[ $1 == redis ]]; then echo "$REDIS_PORT"; else echo "$MNEMO_PORT"; fi; }
+port_of() {
+  case $1 in
+    redis) echo "$REDIS_PORT" ;;
+    floor) echo "$FLOOR_PORT" ;;
+    *) echo "$MNEMO_PORT" ;;
+  esac
+}
 cli() { local port=$1; shift; timeout 30 redis-cli -h "$HOST" -p "$port" "$@"; }
 
 # pid of the process listening on 127.0.0.1:<port> (empty if unknown)
@@ -94,6 +108,9 @@ listen_pid() {
 declare -A SPID CMD
 CMD[redis]="$REDIS_SERVER --port $REDIS_PORT --bind $HOST --save '' --appendonly no --dir '$TMP' --daemonize no"
 CMD[mnemo]="$MNEMO_CMD"
+CMD[floor]="node dist/cluster/floor-server.js --port $FLOOR_PORT"
+SERVERS=(redis mnemo)
+[[ "$BENCH_FLOOR" == 1 ]] && SERVERS+=(floor)
 
 start_server() {
   local name=$1 port
@@ -178,6 +195,7 @@ cat "$INFO" >&2
 
 start_server redis
 start_server mnemo
+[[ "$BENCH_FLOOR" == 1 ]] && start_server floor
 log "redis pid ${SPID[redis]}, mnemo pid ${SPID[mnemo]}"
 
 # ---------------------------------------------------------------- memory (fresh processes)
@@ -255,10 +273,11 @@ for test in "${TESTS[@]}"; do
     n=$BENCH_N
     [[ "$P" -gt 1 ]] && n=$((BENCH_N * 4))
     for rep in $(seq "$BENCH_REPS"); do
-      # Alternate servers within each repetition; never run both at once.
-      for name in redis mnemo; do
+      # Alternate servers within each repetition; never run two at once.
+      for name in "${SERVERS[@]}"; do
         key="$name|$test|$P"
         [[ -n "${SKIP[$key]:-}" ]] && continue
+        [[ "$name" == floor && "$test" == xadd ]] && continue
         ensure_running "$name"
         port=$(port_of "$name")
         pid=${SPID[$name]}
