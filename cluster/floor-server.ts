@@ -1,11 +1,12 @@
-// The floor under Mnemo's request path, for benchmarks only (bench/floor.sh):
-// a server with Mnemo's socket I/O (reads into one shared buffer, replies
-// written straight to the handle) and nothing else. It parses no command and
-// answers each request of redis-benchmark's fixed forms with "+OK"; only a
-// lone PING gets "+PONG" (the harness's liveness check). What it costs per
-// request is what Node.js and the kernel cost before Mnemo does any work.
+// The floor under Mnemo's request path, for benchmarks only
+// (`BENCH_FLOOR=1 bash bench/run.sh`): a server with Mnemo's socket I/O (reads
+// into one shared buffer, replies written straight to the handle) and nothing
+// else. It parses no command and answers each request of redis-benchmark's
+// fixed forms with "+OK"; only a lone PING gets "+PONG" (the harness's
+// liveness check). What it costs per request is what Node.js and the kernel
+// cost before Mnemo does any work.
 //
-//   node dist/cluster/floor-server.js --port 6391
+//   node dist/cluster/floor-server.js --port 6392
 import { createServer } from "node:net";
 import { SocketOutput } from "./direct-write";
 import { readIntoSharedBuffer } from "./shared-read";
@@ -18,38 +19,50 @@ const PONG = Buffer.from("+PONG\r\n", "latin1");
 const PING = "*1\r\n$4\r\nping\r\n";
 
 /**
- * Requests that start in buf[0, n): a '*' at the start of a line followed by a
- * digit. redis-benchmark writes whole pipelines, so a request is not split
- * between reads in practice; an argument that is itself "*<digit>..." at the
- * start of a line would be miscounted (none of the benchmark's is).
+ * Counts the requests that start in a connection's bytes, read by read: a '*'
+ * at the start of a line followed by a digit, wherever the reads split them.
+ * An argument that is itself "*<digit>..." at the start of a line would be
+ * miscounted; none of redis-benchmark's is.
  */
-function countRequests(buf: Buffer, n: number): number {
-  let count = 0;
-  for (let i = 0; i + 1 < n; i++) {
-    if (buf[i] === 0x2a && (i === 0 || buf[i - 1] === 0x0a)) {
-      const d = buf[i + 1] as number;
-      if (d >= 0x30 && d <= 0x39) count++;
+export class RequestCounter {
+  private atLineStart = true;
+  /** The last read ended with a '*' at the start of a line. */
+  private starPending = false;
+
+  /** Requests whose first two bytes have now arrived, given the next read. */
+  count(buf: Uint8Array, n: number): number {
+    let count = 0;
+    let lineStart = this.atLineStart;
+    let star = this.starPending;
+    for (let i = 0; i < n; i++) {
+      const c = buf[i] as number;
+      if (star && c >= 0x30 && c <= 0x39) count++;
+      star = lineStart && c === 0x2a;
+      lineStart = c === 0x0a;
     }
+    this.atLineStart = lineStart;
+    this.starPending = star;
+    return count;
   }
-  return count;
 }
 
 function main(argv: readonly string[]): void {
   const i = argv.indexOf("--port");
-  const port = i >= 0 ? Number(argv[i + 1]) : 6391;
+  const port = i >= 0 ? Number(argv[i + 1]) : 6392;
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     process.stderr.write("usage: floor-server --port <port>\n");
     process.exit(2);
   }
   const server = createServer({ pauseOnConnect: true }, (accepted) => {
     let out: SocketOutput | null = null;
+    const counter = new RequestCounter();
     const socket = readIntoSharedBuffer(accepted, (n, buf) => {
       if (out === null) return;
       if (n === PING.length && buf.latin1Slice(0, n).toLowerCase() === PING) {
         out.write(PONG);
         return;
       }
-      let requests = countRequests(buf, n);
+      let requests = counter.count(buf, n);
       while (requests > 0) {
         const k = Math.min(requests, CANNED_REQUESTS_MAX);
         out.write(CANNED.subarray(0, k * OK.length));
@@ -75,4 +88,4 @@ function main(argv: readonly string[]): void {
   process.on("SIGINT", stop);
 }
 
-main(process.argv.slice(2));
+if (require.main === module) main(process.argv.slice(2));
