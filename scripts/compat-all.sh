@@ -4,7 +4,7 @@
 #
 # usage: scripts/compat-all.sh [extra compat.sh options, e.g. --log-dir DIR]
 # env:   MNEMO_CMD  server command (default:
-#                   node /work/main/dist/bin/mnemo.js server --standalone --port 6399)
+#                   node <this checkout>/dist/bin/mnemo.js server --standalone --port 6399)
 #        PORT       port the command listens on (default 6399; must match MNEMO_CMD)
 #        REDIS_SRC  Redis 7.0.15 source tree (default /tmp/redis-src)
 # Against real Redis:
@@ -13,7 +13,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 PORT=${PORT:-6399}
-MNEMO_CMD=${MNEMO_CMD:-"node /work/main/dist/bin/mnemo.js server --standalone --port $PORT"}
+root=$(cd "$here/.." && pwd)
+MNEMO_CMD=${MNEMO_CMD:-"node $root/dist/bin/mnemo.js server --standalone --port $PORT"}
 
 FILES=(
   unit/type/string unit/type/incr unit/keyspace unit/expire unit/multi

@@ -7,7 +7,8 @@
 #   file           a suite file relative to tests/, e.g. unit/type/string
 #   --port P       port the server listens on (default 6399)
 #   --server-cmd   command that starts a server on port P; it is started fresh
-#                  for every file (in the background, from the log dir) and
+#                  for every file (in the background, from the log dir, so
+#                  give paths in it as absolute paths: "node $PWD/dist/...") and
 #                  killed by its pid afterwards. Without it the files run
 #                  against whatever already listens on 127.0.0.1:P.
 #   --log-dir DIR  where logs go (default /tmp/mnemo-compat); one
