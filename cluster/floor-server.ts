@@ -71,13 +71,12 @@ function main(argv: readonly string[]): void {
     });
     if (socket === null) return;
     socket.setNoDelay(true);
-    const s = socket;
     out = new SocketOutput(
-      s,
+      socket,
       () => {},
-      () => s.destroy(),
+      () => socket.destroy(),
     );
-    s.on("error", () => s.destroy());
+    socket.on("error", () => socket.destroy());
   });
   server.listen(port, "127.0.0.1", () => process.stdout.write(`floor server listening on 127.0.0.1:${port}\n`));
   const stop = (): void => {
